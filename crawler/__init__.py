@@ -1,0 +1,1 @@
+"""newscrawl: keeps a MongoDB database of tech-news articles up to date."""

@@ -1,0 +1,153 @@
+"""`newscrawl`: the operator's command.
+
+    newscrawl crawl [SITE ...] [--all]       crawl catalogue sites (see README "Scheduling")
+    newscrawl extract --url URL FILE         extraction of one saved page, as JSON
+    newscrawl extract --manifest FILE.jsonl  the same for many pages
+    newscrawl demo                           crawl the bundled fixture site offline
+    newscrawl db start|stop|status           the embedded default database
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_SITE = PROJECT_ROOT / "tests" / "fixtures" / "site"
+FIXTURE_CATALOGUE = PROJECT_ROOT / "tests" / "fixtures" / "fixture_site.toml"
+
+
+def _settings() -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    return get_project_settings()
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extract.batch import extract_file, iter_manifest
+
+    documents = (iter_manifest(args.manifest) if args.manifest
+                 else [extract_file(args.file, args.url)])
+    for document in documents:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=_json_default) + "\n")
+    return 0
+
+
+def _embedded(settings: Any) -> Any:
+    from crawler.embedded import EmbeddedServer
+
+    return EmbeddedServer(var_dir=Path(settings.get("VAR_DIR")),
+                          port=settings.getint("EMBEDDED_DB_PORT"))
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.get("MONGO_URI") and args.action != "status":
+        print("MONGO_URI is set: the embedded database is not used", file=sys.stderr)
+        return 2
+    server = _embedded(settings)
+    if args.action == "start":
+        print(f"embedded database running at {server.ensure_running()} (data in {server.data_dir})")
+    elif args.action == "stop":
+        print("embedded database stopped" if server.stop() else "embedded database was not running")
+    else:
+        up = server.is_up()
+        print(f"embedded database at {server.uri}: {'up' if up else 'down'}")
+        return 0 if up else 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the fixture site on 127.0.0.1, crawl it into the database, show what was stored."""
+    from crawler.devserver import StaticSite
+
+    settings = _settings()
+    database = args.database
+    with StaticSite(FIXTURE_SITE) as site, tempfile.TemporaryDirectory() as tmp:
+        catalogue = Path(tmp) / "demo_sites.toml"
+        catalogue.write_text(FIXTURE_CATALOGUE.read_text().replace("BASE_URL", site.base_url))
+        env = {**os.environ, "SITES_FILE": str(catalogue), "MONGO_DATABASE": database,
+               "AUTOTHROTTLE_ENABLED": "false", "LOG_LEVEL": "WARNING"}
+        started = time.monotonic()
+        print(f"demo: serving tests/fixtures/site at {site.base_url}, crawling it with "
+              f"`scrapy crawl fixture_fr` into database {database!r}...")
+        code = subprocess.call([sys.executable, "-m", "scrapy", "crawl", "fixture_fr"],
+                               env=env, cwd=PROJECT_ROOT)
+        if code != 0:
+            print(f"demo: the crawl failed (exit code {code})", file=sys.stderr)
+            return code
+        print(f"demo: crawl finished in {time.monotonic() - started:.1f} s, "
+              f"{len(site.paths())} requests served\n")
+    from crawler.pipelines import database_uri
+    from crawler.storage import ArticleStore, connect
+
+    articles = ArticleStore(connect(database_uri(settings), database),
+                            settings.get("MONGO_COLLECTION"))
+    rows = [(d.get("published_at"), d.get("section") or "", ", ".join(d.get("authors") or []),
+             d.get("title") or "") for d in articles.find({}, sort=[("published_at", -1)])]
+    print(f"{'published (UTC)':<17}  {'section':<10}  {'authors':<24}  title")
+    for published, section, authors, title in rows:
+        when = published.strftime("%Y-%m-%d %H:%M") if published else "?"
+        print(f"{when:<17}  {section[:10]:<10}  {authors[:24]:<24}  {title[:70]}")
+    print(f"\n{len(rows)} articles in {database}.{settings.get('MONGO_COLLECTION')}")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.runner import run_crawl
+
+    return run_crawl(args.sites, all_sites=args.all, spider_args=args.spider_args or [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    crawl = commands.add_parser("crawl", help="crawl catalogue sites")
+    crawl.add_argument("sites", nargs="*", help="site keys (see `scrapy list`)")
+    crawl.add_argument("--all", action="store_true", help="every catalogue site")
+    crawl.add_argument("-a", dest="spider_args", action="append", metavar="NAME=VALUE",
+                       help="spider argument, as with scrapy crawl")
+    crawl.set_defaults(func=cmd_crawl)
+
+    extract = commands.add_parser("extract", help="extract saved pages to JSON lines")
+    extract.add_argument("file", nargs="?", help="a saved HTML page (with --url)")
+    extract.add_argument("--url", help="the URL the page was saved from")
+    extract.add_argument("--manifest", help="a JSON-lines file of {file, url, id}")
+    extract.set_defaults(func=cmd_extract)
+
+    demo = commands.add_parser("demo", help="crawl the bundled fixture site offline")
+    demo.add_argument("--database", default="newscrawl_demo", help="database name to fill")
+    demo.set_defaults(func=cmd_demo)
+
+    db = commands.add_parser("db", help="the embedded default database")
+    db.add_argument("action", choices=["start", "stop", "status"])
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "extract" and not args.manifest and not (args.file and args.url):
+        parser.error("extract needs --manifest FILE, or --url URL FILE")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

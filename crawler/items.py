@@ -1,0 +1,34 @@
+"""The article item. Field names are the MongoDB field names (see README, "Stored document")."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class ArticleItem(scrapy.Item):
+    """One article as extracted from a page, before and after the pipelines.
+
+    Filled by `ArticlePage.to_item()` (extraction) and completed by the pipelines:
+    `published_at` / `updated_at` / `date_source` by the dates pipeline, `url` rewritten to the
+    canonical key by the dedupe pipeline, `run_id` and the bookkeeping dates by the store.
+    """
+
+    url = scrapy.Field()  # canonical key once the dedupe pipeline ran; the response URL before
+    fetched_url = scrapy.Field()  # the URL the page was downloaded from
+    canonical_url = scrapy.Field()  # rel=canonical as declared by the page (absolute) or None
+    source = scrapy.Field()  # catalogue site key, e.g. "softonic_fr"
+    title = scrapy.Field()
+    subtitle = scrapy.Field()
+    authors = scrapy.Field()  # list[str], always a list
+    published_raw = scrapy.Field()  # {"text": str, "where": str} as found on the page, or None
+    updated_raw = scrapy.Field()
+    published_at = scrapy.Field()  # aware UTC datetime (dates pipeline)
+    updated_at = scrapy.Field()
+    date_source = scrapy.Field()  # {"published": rule, "updated": rule}
+    section = scrapy.Field()
+    tags = scrapy.Field()  # list[str]
+    language = scrapy.Field()  # BCP 47 primary tag, e.g. "fr"
+    body = scrapy.Field()  # plain text, paragraphs separated by blank lines
+    image_url = scrapy.Field()
+    fetched_at = scrapy.Field()  # aware UTC datetime of the download
+    timezone_hint = scrapy.Field()  # IANA name or "+01:00" guessed from the page; not stored

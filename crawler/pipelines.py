@@ -1,0 +1,208 @@
+"""Item pipelines, in order: validate -> dates -> dedupe -> store.
+
+Each drops bad items with a reason counted under its own stats prefix and logged once per kind
+(then only counted), so a run never loses an item silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from crawler.dates import resolve_item_dates
+from crawler.embedded import EmbeddedServer
+from crawler.storage import ArticleStore, DatabaseUnavailable, RunStore, connect
+from crawler.urls import canonical_url, host_of
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+# Fields the extraction fills but the database does not keep.
+_TRANSIENT_FIELDS = ("timezone_hint",)
+
+
+class _OncePerKind:
+    """Log a data problem once per kind at WARNING; later occurrences are only counted."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def warn(self, kind: str, message: str, *args: Any) -> None:
+        if kind in self._seen:
+            logger.debug(message, *args)
+            return
+        self._seen.add(kind)
+        logger.warning(message + " (further cases are counted, not logged)", *args)
+
+
+class ValidatePipeline:
+    """Drop items without a URL, a title or a body."""
+
+    REQUIRED = ("url", "title", "body")
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.log = _OncePerKind()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        for field in self.REQUIRED:
+            value = adapter.get(field)
+            if not isinstance(value, str) or not value.strip():
+                self.stats.inc_value(f"validate/dropped/no_{field}")
+                self.log.warn(f"no_{field}", "dropped an item without %s: %s", field,
+                              adapter.get("url"))
+                raise DropItem(f"no {field}")
+        self.stats.inc_value("validate/ok")
+        return item
+
+
+class DatesPipeline:
+    """Raw date strings -> aware UTC `published_at` / `updated_at`, with the rule that decided.
+
+    The time zone is the catalogue site's, else the page's own hint, else UTC; relative dates are
+    resolved against the item's fetch time. Unusable dates are left empty and counted.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.log = _OncePerKind()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DatesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        site = getattr(self.crawler.spider, "site", None)
+        fetched_at = adapter.get("fetched_at") or dt.datetime.now(dt.UTC)
+        timezone = site.timezone if site is not None else adapter.get("timezone_hint")
+        language = adapter.get("language") or (site.language if site is not None else None)
+        errors = resolve_item_dates(adapter, language=language, timezone=timezone,
+                                    fetched_at=fetched_at)
+        for which in ("published", "updated"):
+            if adapter.get(f"{which}_at") is not None:
+                self.stats.inc_value(f"dates/{which}/parsed")
+        for which, error in errors.items():
+            self.stats.inc_value(f"dates/{which}/{error}")
+            raw = adapter.get(f"{which}_raw") or {}
+            self.log.warn(f"{which}:{error}", "%s date %r (%s) of %s: %s", which,
+                          raw.get("text"), raw.get("where"), adapter.get("url"), error)
+        return item
+
+
+class DedupePipeline:
+    """Key each article by its canonical URL; drop the second item with the same key in a run.
+
+    The page's rel=canonical is trusted only when it points at the same host as the page.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        fetched = adapter.get("fetched_url") or adapter["url"]
+        declared = adapter.get("canonical_url")
+        key = None
+        if declared and host_of(declared) == host_of(fetched):
+            key = canonical_url(declared)
+        key = key or canonical_url(fetched)
+        if key is None:
+            self.stats.inc_value("dedupe/dropped/bad_url")
+            raise DropItem(f"no usable URL: {fetched!r}")
+        adapter["url"] = key
+        if key in self.seen:
+            self.stats.inc_value("dedupe/dropped/duplicate")
+            logger.debug("duplicate of an article already seen in this run: %s", key)
+            raise DropItem(f"duplicate: {key}")
+        self.seen.add(key)
+        return item
+
+
+def database_uri(settings: BaseSettings) -> str:
+    """`MONGO_URI`, or the embedded server's URI after making sure it runs."""
+    uri = settings.get("MONGO_URI")
+    if uri:
+        return str(uri)
+    server = EmbeddedServer(var_dir=Path(settings.get("VAR_DIR")),
+                            port=settings.getint("EMBEDDED_DB_PORT"))
+    return server.ensure_running()
+
+
+
+
+class StorePipeline:
+    """Upsert articles into MongoDB in batches (size or time threshold, and at close)."""
+
+    def __init__(self, articles: ArticleStore, stats: StatsCollector, *, batch_size: int,
+                 flush_seconds: float, run_id: str) -> None:
+        self.articles = articles
+        self.stats = stats
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.run_id = run_id
+        self._buffer: list[dict[str, Any]] = []
+        self._last_flush = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        assert crawler.stats is not None
+        try:
+            database = connect(database_uri(settings), settings.get("MONGO_DATABASE"),
+                               timeout_ms=settings.getint("MONGO_TIMEOUT_MS"))
+        except (DatabaseUnavailable, RuntimeError) as exc:
+            crawler.stats.set_value("finish_reason_detail", str(exc))
+            raise DatabaseUnavailable(str(exc)) from None
+        articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
+        articles.ensure_indexes()
+        RunStore(database, settings.get("MONGO_RUNS_COLLECTION")).ensure_indexes()
+        run_id = getattr(crawler, "run_id", None) or uuid.uuid4().hex
+        return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE"),
+                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"), run_id=run_id)
+
+    def process_item(self, item: Any) -> Any:
+        document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
+        self._buffer.append(document)
+        if (len(self._buffer) >= self.batch_size
+                or time.monotonic() - self._last_flush >= self.flush_seconds):
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        result = self.articles.upsert_many(batch, run_id=self.run_id, now=dt.datetime.now(dt.UTC))
+        self.stats.inc_value("store/inserted", result.inserted)
+        self.stats.inc_value("store/updated", result.updated)
+        logger.debug("stored %d articles (%d new)", len(batch), result.inserted)

@@ -1,0 +1,226 @@
+"""The site catalogue: which sites we crawl and how their pages are told apart.
+
+`sites.toml` beside this module is the built-in catalogue; files named by the `SITES_FILE` setting
+are merged over it (a table with the same key replaces the built-in entry). A `[profiles.NAME]`
+table holds conventions shared by many sites (a CMS's URL shapes); a site says `profile = "NAME"`
+and its own keys win over the profile's.
+
+Every entry is validated when the catalogue is loaded: a wrong type, an unknown key or a bad
+pattern raises `CatalogueError` naming the file, the site and the key, before any request is made.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BUILTIN_CATALOGUE = Path(__file__).with_name("sites.toml")
+SITE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+SELECTOR_FIELDS = frozenset(
+    {"title", "subtitle", "authors", "published", "updated", "section", "tags", "body", "image"}
+)
+SOURCE_KINDS = frozenset({"sections", "feeds", "sitemaps"})
+DEFAULT_NEXT_PAGE_CSS = "link[rel=next]::attr(href), a[rel~=next]::attr(href)"
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be used; the message names file, site and key."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One catalogue entry, validated."""
+
+    key: str
+    name: str
+    domains: tuple[str, ...]
+    language: str
+    timezone: str
+    sections: Mapping[str, str]
+    article_patterns: tuple[re.Pattern[str], ...]
+    section_patterns: tuple[re.Pattern[str], ...] = ()
+    exclude_patterns: tuple[re.Pattern[str], ...] = ()
+    next_page_css: str = DEFAULT_NEXT_PAGE_CSS
+    next_page_patterns: tuple[re.Pattern[str], ...] = ()
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sources: frozenset[str] = SOURCE_KINDS
+    max_pages: int = 5
+    max_articles: int = 1000
+    stop_when_known: bool = True
+    max_age_days: float | None = None
+    profile: str | None = None
+    origin: str = ""  # the file this entry came from, for messages
+
+
+# key -> (type(s), required); the field names are the TOML keys
+_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "name": (str, True),
+    "domains": (list, True),
+    "language": (str, True),
+    "timezone": (str, True),
+    "sections": (dict, True),
+    "article_patterns": (list, True),
+    "section_patterns": (list, False),
+    "exclude_patterns": (list, False),
+    "next_page_css": (str, False),
+    "next_page_patterns": (list, False),
+    "selectors": (dict, False),
+    "feeds": (list, False),
+    "sitemaps": (list, False),
+    "sources": (list, False),
+    "max_pages": (int, False),
+    "max_articles": (int, False),
+    "stop_when_known": (bool, False),
+    "max_age_days": ((int, float), False),
+    "profile": (str, False),
+}
+
+
+def load_catalogue(extra_files: Iterable[str | Path] = ()) -> dict[str, Site]:
+    """The built-in catalogue with `extra_files` merged over it, validated."""
+    profiles: dict[str, dict[str, Any]] = {}
+    raw_sites: dict[str, tuple[dict[str, Any], str]] = {}
+    for path in [BUILTIN_CATALOGUE, *map(Path, extra_files)]:
+        document = _read_toml(path)
+        unknown = set(document) - {"sites", "profiles"}
+        if unknown:
+            raise CatalogueError(f"{path}: unknown top-level table(s) {sorted(unknown)}")
+        for name, table in _tables(document.get("profiles", {}), path, "profile").items():
+            profiles[name] = table
+        for key, table in _tables(document.get("sites", {}), path, "site").items():
+            raw_sites[key] = (table, str(path))
+    return {key: _build_site(key, table, origin, profiles) for key, (table, origin) in raw_sites.items()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: catalogue file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _tables(value: Any, path: Path, what: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise CatalogueError(f"{path}: [{what}s] must be a table")
+    for key, table in value.items():
+        if not isinstance(table, dict):
+            raise CatalogueError(f"{path}: {what} {key!r} must be a table")
+    return value
+
+
+def _build_site(
+    key: str, table: dict[str, Any], origin: str, profiles: Mapping[str, dict[str, Any]]
+) -> Site:
+    def fail(field_name: str, problem: str) -> CatalogueError:
+        return CatalogueError(f"{origin}: site {key!r}, key {field_name!r}: {problem}")
+
+    if not SITE_KEY_RE.match(key):
+        raise fail("(name)", "site keys are lower-case letters, digits and _ (2-41 characters)")
+    merged: dict[str, Any] = {}
+    profile_name = table.get("profile")
+    if profile_name is not None:
+        if profile_name not in profiles:
+            raise fail("profile", f"unknown profile {profile_name!r}; known: {sorted(profiles)}")
+        merged.update(profiles[profile_name])
+    merged.update(table)
+
+    for name, value in merged.items():
+        if name not in _SCHEMA:
+            raise fail(name, f"unknown key; allowed keys: {', '.join(sorted(_SCHEMA))}")
+        expected, _ = _SCHEMA[name]
+        if isinstance(value, bool) and expected is not bool:
+            raise fail(name, "must not be a boolean")
+        if not isinstance(value, expected):
+            raise fail(name, f"must be {_type_name(expected)}, got {type(value).__name__}")
+    for name, (_, required) in _SCHEMA.items():
+        if required and name not in merged:
+            raise fail(name, "missing")
+
+    def strings(name: str) -> tuple[str, ...]:
+        values = merged.get(name, [])
+        if not all(isinstance(v, str) and v.strip() for v in values):
+            raise fail(name, "must be a list of non-empty strings")
+        return tuple(v.strip() for v in values)
+
+    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        for text in strings(name):
+            try:
+                compiled.append(re.compile(text))
+            except re.error as exc:
+                raise fail(name, f"bad regular expression {text!r}: {exc}") from None
+        return tuple(compiled)
+
+    def positive(name: str, default: float | None) -> Any:
+        value = merged.get(name, default)
+        if value is not None and value <= 0:
+            raise fail(name, "must be positive")
+        return value
+
+    try:
+        zoneinfo.ZoneInfo(merged["timezone"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise fail("timezone", f"unknown IANA time zone {merged['timezone']!r}") from None
+    domains = tuple(d.lower() for d in strings("domains"))
+    if not domains:
+        raise fail("domains", "needs at least one domain")
+    sections = merged["sections"]
+    if not sections or not all(
+        isinstance(v, str) and v.startswith(("http://", "https://")) for v in sections.values()
+    ):
+        raise fail("sections", "must map section names to absolute http(s) URLs")
+    selectors = merged.get("selectors", {})
+    bad_selectors = set(selectors) - SELECTOR_FIELDS
+    if bad_selectors:
+        raise fail("selectors", f"unknown field(s) {sorted(bad_selectors)}; allowed: "
+                   f"{', '.join(sorted(SELECTOR_FIELDS))}")
+    if not all(isinstance(v, str) for v in selectors.values()):
+        raise fail("selectors", "must map field names to CSS selector strings")
+    sources = frozenset(strings("sources")) if "sources" in merged else SOURCE_KINDS
+    if sources - SOURCE_KINDS:
+        raise fail("sources", f"unknown source kind(s) {sorted(sources - SOURCE_KINDS)}")
+    language = merged["language"].strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", language):
+        raise fail("language", f"not a BCP 47 language tag: {merged['language']!r}")
+
+    return Site(
+        key=key,
+        name=merged["name"],
+        domains=domains,
+        language=language,
+        timezone=merged["timezone"],
+        sections=dict(sections),
+        article_patterns=patterns("article_patterns"),
+        section_patterns=patterns("section_patterns"),
+        exclude_patterns=patterns("exclude_patterns"),
+        next_page_css=merged.get("next_page_css", DEFAULT_NEXT_PAGE_CSS),
+        next_page_patterns=patterns("next_page_patterns"),
+        selectors=dict(selectors),
+        feeds=strings("feeds"),
+        sitemaps=strings("sitemaps"),
+        sources=sources,
+        max_pages=positive("max_pages", 5),
+        max_articles=positive("max_articles", 1000),
+        stop_when_known=merged.get("stop_when_known", True),
+        max_age_days=positive("max_age_days", None),
+        profile=profile_name,
+        origin=origin,
+    )
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", list: "a list", dict: "a table", int: "an integer",
+             bool: "true or false", float: "a number"}
+    if isinstance(expected, tuple):
+        return " or ".join(names[t] for t in expected)
+    return names[expected]

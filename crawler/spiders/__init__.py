@@ -1,0 +1,1 @@
+"""Spiders: `SiteSpider` (one per catalogue entry, made by the loader) and `NewsSpider` (no config)."""

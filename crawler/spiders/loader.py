@@ -1,0 +1,34 @@
+"""A spider loader that adds one spider per catalogue site to the project's spider classes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.spiderloader import SpiderLoader
+
+from crawler.sites import load_catalogue
+from crawler.spiders.site import SiteSpider
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from crawler.sites import Site
+
+
+def catalogue_files(settings: BaseSettings) -> list[str]:
+    raw = settings.get("SITES_FILE") or ""
+    return [part for part in str(raw).replace(";", ":").split(":") if part.strip()]
+
+
+def spider_class_for(site: Site) -> type[SiteSpider]:
+    """A `SiteSpider` subclass bound to one catalogue entry; its name is the site key."""
+    class_name = "".join(part.capitalize() for part in site.key.split("_")) + "Spider"
+    return type(class_name, (SiteSpider,), {"name": site.key, "site": site,
+                                            "allowed_domains": list(site.domains)})
+
+
+class CatalogueSpiderLoader(SpiderLoader):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        for key, site in load_catalogue(catalogue_files(settings)).items():
+            self._spiders[key] = spider_class_for(site)

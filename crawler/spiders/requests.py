@@ -1,0 +1,31 @@
+"""Request kinds and the one factory that gives each kind its callback, priority and meta."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+import scrapy
+
+
+class Kind(enum.Enum):
+    SECTION = "section"  # a section's first page, or one of its next pages
+    ARTICLE = "article"
+    PAGE = "page"  # no-config crawl: any same-site page, article or not
+
+
+# Articles first: they are what the run is for, and finishing them frees memory.
+_PRIORITY = {Kind.ARTICLE: 10, Kind.SECTION: 0, Kind.PAGE: 0}
+
+
+def make_request(
+    kind: Kind, url: str, callback: Callable[..., Any], *, section: str | None,
+    page: int = 1, **meta: Any,
+) -> scrapy.Request:
+    return scrapy.Request(
+        url,
+        callback=callback,
+        priority=_PRIORITY[kind],
+        meta={"kind": kind.value, "section": section, "page": page, **meta},
+    )

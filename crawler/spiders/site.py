@@ -1,0 +1,136 @@
+"""The spider of a catalogue site: sections -> next pages -> articles.
+
+One class serves every site; `crawler.spiders.loader` binds it to a catalogue entry. Callbacks only
+route: listing pages are read by `SectionPage`, articles by `ArticlePage`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import scrapy
+
+from crawler.items import ArticleItem
+from crawler.pages import ArticlePage, SectionPage
+from crawler.spiders.requests import Kind, make_request
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.sites import Site
+
+logger = logging.getLogger(__name__)
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (-a name=value) that cannot be used."""
+
+
+def parse_positive_int(name: str, value: Any) -> int:
+    """
+    >>> parse_positive_int("max_pages", " 3 ")
+    3
+    """
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"-a {name}={value!r}: expected a whole number") from None
+    if number < 1:
+        raise SpiderArgumentError(f"-a {name}={value!r}: must be at least 1")
+    return number
+
+
+def parse_flag(value: Any) -> bool:
+    """
+    >>> parse_flag("1"), parse_flag("no"), parse_flag(True)
+    (True, False, True)
+    """
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+class SiteSpider(scrapy.Spider):
+    """Crawls one catalogue site. Arguments: max_pages=N, sections=a,b, full=1."""
+
+    site: ClassVar[Site]
+
+    def __init__(self, *args: Any, max_pages: Any = None, sections: Any = None,
+                 full: Any = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_pages = (parse_positive_int("max_pages", max_pages) if max_pages is not None
+                          else self.site.max_pages)
+        self.sections = self._select_sections(sections)
+        self.full = parse_flag(full)
+        self._scheduled_articles: set[str] = set()
+
+    def _select_sections(self, requested: Any) -> dict[str, str]:
+        if requested is None or not str(requested).strip():
+            return dict(self.site.sections)
+        names = [n.strip() for n in str(requested).split(",") if n.strip()]
+        unknown = [n for n in names if n not in self.site.sections]
+        if unknown:
+            logger.warning("%s: ignoring unknown section(s) %s; known: %s", self.name,
+                           ", ".join(unknown), ", ".join(self.site.sections))
+        chosen = {n: self.site.sections[n] for n in names if n in self.site.sections}
+        if not chosen:
+            raise SpiderArgumentError(
+                f"-a sections={requested!r}: no known section; choose from "
+                f"{', '.join(self.site.sections)}"
+            )
+        return chosen
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for section, url in self.sections.items():
+            yield make_request(Kind.SECTION, url, self.parse_listing, section=section, page=1)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        section, page = response.meta["section"], response.meta["page"]
+        links = SectionPage(response.url, response, self.site).links()
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("listing/pages")
+        stats.inc_value("listing/article_links", len(links.articles))
+        if not links.articles:
+            stats.inc_value("listing/empty")
+            logger.warning("%s: listing page %s (section %s, page %d) has no article link",
+                           self.name, response.url, section, page)
+        for url in links.articles:
+            if url in self._scheduled_articles:
+                stats.inc_value("listing/repeated_links")
+                continue
+            if len(self._scheduled_articles) >= self.site.max_articles:
+                stats.inc_value("listing/max_articles_reached")
+                break
+            self._scheduled_articles.add(url)
+            yield make_request(Kind.ARTICLE, url, self.parse_article, section=section)
+        if links.next_page and page < self.max_pages:
+            yield make_request(Kind.SECTION, links.next_page, self.parse_listing,
+                               section=section, page=page + 1)
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        assert self.crawler.stats is not None
+        item = article_item(response, self.crawler.stats, section=response.meta.get("section"),
+                            source=self.name, language=self.site.language,
+                            timezone=self.site.timezone, selectors=self.site.selectors)
+        if item is not None:
+            yield item
+
+
+def article_item(response: Response, stats: StatsCollector, **page_options: Any) -> ArticleItem | None:
+    """The item of an article page, or None (counted) for a page that is not an article."""
+    if not hasattr(response, "text"):
+        stats.inc_value("article/not_html")
+        logger.debug("not an article (not HTML): %s", response.url)
+        return None
+    page = ArticlePage(response.url, response.text, fetched_at=dt.datetime.now(dt.UTC),
+                       **page_options)
+    is_article, reason = page.article_verdict()
+    if not is_article:
+        stats.inc_value("article/not_article")
+        logger.debug("not an article (%s): %s", reason, response.url)
+        return None
+    stats.inc_value("article/extracted")
+    return ArticleItem(**page.to_item())

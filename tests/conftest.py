@@ -1,0 +1,101 @@
+"""Shared test fixtures: the fixture site on 127.0.0.1, a database server, a fresh database.
+
+The database is the MongoDB that `MONGO_URI` names when it is set, else an nx-27017 server this
+test session starts on a free port (through `crawler.embedded`, as the embedded default does) and
+stops at the end. Each test gets its own database name, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.devserver import StaticSite
+from crawler.embedded import EmbeddedServer
+from crawler.storage import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("MONGO_URI")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedServer(var_dir=tmp_path_factory.mktemp("nx"), port=free_port())
+    uri = server.ensure_running()
+    try:
+        yield uri
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_name(mongo_uri: str) -> Iterator[str]:
+    name = f"newscrawl_test_{uuid.uuid4().hex[:10]}"
+    yield name
+    connect(mongo_uri, name).client.drop_database(name)
+
+
+@pytest.fixture
+def database(mongo_uri: str, database_name: str) -> Any:
+    return connect(mongo_uri, database_name)
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[StaticSite]:
+    with StaticSite(FIXTURES / "site") as site:
+        yield site
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def run_scrapy(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
+    """Run `scrapy crawl ...` in a subprocess against the test database and fixture catalogue."""
+
+    def run(*args: str, site: StaticSite | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> CrawlResult:
+        sites_file = tmp_path / "sites.toml"
+        base = site.base_url if site else "http://127.0.0.1:9"
+        sites_file.write_text((FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", base))
+        full_env = {
+            **os.environ,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DATABASE": database_name,
+            "SITES_FILE": str(sites_file),
+            "AUTOTHROTTLE_ENABLED": "false",
+            "VAR_DIR": str(tmp_path / "var"),
+            "LOG_LEVEL": "INFO",
+            **(env or {}),
+        }
+        before = len(site.paths()) if site else 0
+        proc = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=full_env,
+                              capture_output=True, text=True, timeout=timeout)
+        return CrawlResult(proc.returncode, proc.stdout, proc.stderr,
+                           site.paths()[before:] if site else [])
+
+    return run
