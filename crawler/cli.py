@@ -93,11 +93,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return code
         print(f"demo: crawl finished in {time.monotonic() - started:.1f} s, "
               f"{len(site.paths())} requests served\n")
-    from crawler.pipelines import database_uri
-    from crawler.storage import ArticleStore, connect
+    from crawler.connection import open_database
+    from crawler.storage import ArticleStore
 
-    articles = ArticleStore(connect(database_uri(settings), database),
-                            settings.get("MONGO_COLLECTION"))
+    settings.set("MONGO_DATABASE", database)
+    articles = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
     rows = [(d.get("published_at"), d.get("section") or "", ", ".join(d.get("authors") or []),
              d.get("title") or "") for d in articles.find({}, sort=[("published_at", -1)])]
     print(f"{'published (UTC)':<17}  {'section':<10}  {'authors':<24}  title")

@@ -27,7 +27,7 @@ class StaticSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+            def do_GET(self) -> None:
                 with site._lock:
                     site.requests.append(self.path)
                 file = site.resolve(self.path)
@@ -41,7 +41,7 @@ class StaticSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

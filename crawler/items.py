@@ -25,7 +25,8 @@ class ArticleItem(scrapy.Item):
     published_at = scrapy.Field()  # aware UTC datetime (dates pipeline)
     updated_at = scrapy.Field()
     date_source = scrapy.Field()  # {"published": rule, "updated": rule}
-    section = scrapy.Field()
+    section = scrapy.Field()  # the page's own section label, e.g. "Infos"
+    crawl_section = scrapy.Field()  # the catalogue section the crawl reached the article from
     tags = scrapy.Field()  # list[str]
     language = scrapy.Field()  # BCP 47 primary tag, e.g. "fr"
     body = scrapy.Field()  # plain text, paragraphs separated by blank lines

@@ -10,20 +10,18 @@ import datetime as dt
 import logging
 import time
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawler.connection import open_database
 from crawler.dates import resolve_item_dates
-from crawler.embedded import EmbeddedServer
-from crawler.storage import ArticleStore, DatabaseUnavailable, RunStore, connect
+from crawler.storage import ArticleStore, DatabaseUnavailable, RunStore, content_hash
 from crawler.urls import canonical_url, host_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -136,6 +134,7 @@ class DedupePipeline:
             self.stats.inc_value("dedupe/dropped/bad_url")
             raise DropItem(f"no usable URL: {fetched!r}")
         adapter["url"] = key
+        adapter["fetched_url"] = canonical_url(fetched) or fetched
         if key in self.seen:
             self.stats.inc_value("dedupe/dropped/duplicate")
             logger.debug("duplicate of an article already seen in this run: %s", key)
@@ -144,28 +143,16 @@ class DedupePipeline:
         return item
 
 
-def database_uri(settings: BaseSettings) -> str:
-    """`MONGO_URI`, or the embedded server's URI after making sure it runs."""
-    uri = settings.get("MONGO_URI")
-    if uri:
-        return str(uri)
-    server = EmbeddedServer(var_dir=Path(settings.get("VAR_DIR")),
-                            port=settings.getint("EMBEDDED_DB_PORT"))
-    return server.ensure_running()
-
-
-
-
 class StorePipeline:
     """Upsert articles into MongoDB in batches (size or time threshold, and at close)."""
 
     def __init__(self, articles: ArticleStore, stats: StatsCollector, *, batch_size: int,
-                 flush_seconds: float, run_id: str) -> None:
+                 flush_seconds: float) -> None:
         self.articles = articles
         self.stats = stats
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
-        self.run_id = run_id
+        self.run_id = ""
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
 
@@ -174,20 +161,22 @@ class StorePipeline:
         settings = crawler.settings
         assert crawler.stats is not None
         try:
-            database = connect(database_uri(settings), settings.get("MONGO_DATABASE"),
-                               timeout_ms=settings.getint("MONGO_TIMEOUT_MS"))
+            database = open_database(settings)
         except (DatabaseUnavailable, RuntimeError) as exc:
-            crawler.stats.set_value("finish_reason_detail", str(exc))
             raise DatabaseUnavailable(str(exc)) from None
         articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
         articles.ensure_indexes()
         RunStore(database, settings.get("MONGO_RUNS_COLLECTION")).ensure_indexes()
-        run_id = getattr(crawler, "run_id", None) or uuid.uuid4().hex
         return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE"),
-                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"), run_id=run_id)
+                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"))
+
+    def open_spider(self) -> None:
+        # The run recorder names the run; a crawl without it still gets an id.
+        self.run_id = self.stats.get_value("newscrawl/run_id") or uuid.uuid4().hex
 
     def process_item(self, item: Any) -> Any:
         document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
+        document["content_hash"] = content_hash(document)
         self._buffer.append(document)
         if (len(self._buffer) >= self.batch_size
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
@@ -205,4 +194,6 @@ class StorePipeline:
         result = self.articles.upsert_many(batch, run_id=self.run_id, now=dt.datetime.now(dt.UTC))
         self.stats.inc_value("store/inserted", result.inserted)
         self.stats.inc_value("store/updated", result.updated)
-        logger.debug("stored %d articles (%d new)", len(batch), result.inserted)
+        self.stats.inc_value("store/unchanged", result.unchanged)
+        logger.debug("stored %d articles: %d new, %d updated, %d unchanged", len(batch),
+                     result.inserted, result.updated, result.unchanged)

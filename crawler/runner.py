@@ -1,17 +1,26 @@
-"""Run one or more catalogue spiders in one process and turn the outcome into an exit code."""
+"""`newscrawl crawl`: run catalogue spiders safely from cron and turn the outcome into an exit code.
+
+- one lock per site: an overlapping invocation skips a locked site with a clear line; when every
+  site it was asked for is locked it exits at once with EXIT_LOCKED;
+- the database is checked before anything starts (EXIT_FAILED and one line if unreachable);
+- all sites run in one process; CONCURRENT_REQUESTS bounds the whole process (shared out between
+  the sites) and CONCURRENT_REQUESTS_PER_DOMAIN each site;
+- one summary line per site on stdout, the verdict on the last line; exit 0 only when every run
+  succeeded (see `crawler.runs.judge_run` for what fails a run).
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
-
-logger = logging.getLogger(__name__)
+from pathlib import Path
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: "try again later", what an overlapping cron run should get
 
 
 def parse_spider_args(pairs: Sequence[str]) -> dict[str, str]:
@@ -28,21 +37,44 @@ def parse_spider_args(pairs: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
+def summary_line(site: str, stats: dict[str, Any]) -> str:
+    """
+    >>> summary_line("a", {"newscrawl/status": "ok", "downloader/request_count": 3,
+    ...                    "store/inserted": 2, "elapsed_time_seconds": 1.25})
+    'a: ok in 1.2 s; 3 requests; articles 2 new, 0 updated, 0 unchanged, 0 skipped as known; 0 dropped'
+    """
+    status = stats.get("newscrawl/status") or "not started"
+    reason = stats.get("newscrawl/failure_reason")
+    dropped = sum(int(v) for k, v in stats.items()
+                  if "/dropped/" in k or k == "article/not_article")
+    return (
+        f"{site}: {status}{f' ({reason})' if reason and reason != status else ''} in "
+        f"{float(stats.get('elapsed_time_seconds', 0)):.1f} s; "
+        f"{stats.get('downloader/request_count', 0)} requests; articles "
+        f"{stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
+        f"{stats.get('store/unchanged', 0)} unchanged, "
+        f"{stats.get('incremental/skipped', 0)} skipped as known; {dropped} dropped"
+    )
+
+
 def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[str]) -> int:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from crawler.connection import open_database
+    from crawler.locks import SiteLock, SiteLocked
+    from crawler.storage import DatabaseUnavailable
+
     settings = get_project_settings()
     process = CrawlerProcess(settings)
-    known = process.spider_loader.list()
-    catalogue = [name for name in known if name != "news"]
-    chosen = catalogue if all_sites else list(sites)
+    catalogue = [name for name in process.spider_loader.list() if name != "news"]
+    chosen = catalogue if all_sites else list(dict.fromkeys(sites))
     if not chosen:
         print("newscrawl crawl: name at least one site, or --all; sites: " + ", ".join(catalogue),
               file=sys.stderr)
         return EXIT_USAGE
-    unknown = [s for s in chosen if s not in known]
+    unknown = [s for s in chosen if s not in catalogue]
     if unknown:
         print(f"newscrawl crawl: unknown site(s) {', '.join(unknown)}; sites: "
               + ", ".join(catalogue), file=sys.stderr)
@@ -52,15 +84,43 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     except ValueError as exc:
         print(f"newscrawl crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    crawlers = []
-    for name in chosen:
-        crawler = process.create_crawler(name)
-        crawlers.append(crawler)
-        process.crawl(crawler, **kwargs)
-    process.start()
-    failed = [c.spider.name if c.spider else "?" for c in crawlers
-              if c.stats is None or not c.stats.get_value("finish_reason")]
-    if process.bootstrap_failed or failed:
-        print(f"FAILED: {', '.join(failed) or 'a crawl'} did not run", file=sys.stderr)
+    try:
+        open_database(settings)
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"FAILED: {exc}")
         return EXIT_FAILED
+
+    locks = []
+    for site in chosen:
+        try:
+            locks.append(SiteLock(Path(settings.get("LOCK_DIR")), site).acquire())
+        except SiteLocked as exc:
+            print(f"skipped: {exc}")
+    if not locks:
+        print("LOCKED: every requested site is being crawled by another run; nothing to do")
+        return EXIT_LOCKED
+
+    try:
+        share = max(1, settings.getint("CONCURRENT_REQUESTS") // len(locks))
+        crawlers = {}
+        for lock in locks:
+            crawler = process.create_crawler(lock.site)
+            crawler.settings.set("CONCURRENT_REQUESTS", share, priority="cmdline")
+            crawlers[lock.site] = crawler
+            process.crawl(crawler, **kwargs)
+        process.start()
+    finally:
+        for lock in locks:
+            lock.release()
+
+    failures = []
+    for site, crawler in crawlers.items():
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        print(summary_line(site, stats))
+        if stats.get("newscrawl/status") != "ok":
+            failures.append(f"{site}: {stats.get('newscrawl/failure_reason') or 'did not run'}")
+    if failures:
+        print("FAILED: " + "; ".join(failures))
+        return EXIT_FAILED
+    print(f"OK: {len(crawlers)} site(s) crawled")
     return EXIT_OK

@@ -108,3 +108,24 @@ ITEM_PIPELINES = {
     "crawler.pipelines.DedupePipeline": 300,
     "crawler.pipelines.StorePipeline": 900,
 }
+
+# --- Scheduled runs (README "Scheduling") ------------------------------------------------------
+INCREMENTAL_ENABLED = _flag("INCREMENTAL_ENABLED", True)
+# Articles first seen less than REFRESH_WINDOW_HOURS ago are fetched again at most every
+# REFRESH_INTERVAL_HOURS, to catch corrections.
+REFRESH_WINDOW_HOURS = _number("REFRESH_WINDOW_HOURS", 48.0, kind=float)
+REFRESH_INTERVAL_HOURS = _number("REFRESH_INTERVAL_HOURS", 2.0, kind=float)
+# A run whose failed downloads and 5xx responses exceed this share of its requests has failed.
+MAX_ERROR_RATE = _number("MAX_ERROR_RATE", 0.5, kind=float)
+# Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.
+RUN_TIME_LIMIT = _number("RUN_TIME_LIMIT", 1500)
+CLOSESPIDER_TIMEOUT = RUN_TIME_LIMIT
+LOCK_DIR = _text("LOCK_DIR", str(Path(VAR_DIR) / "locks"))
+LOG_FILE = _text("LOG_FILE", "") or None
+
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.IncrementalMiddleware": 950,
+}
+EXTENSIONS = {
+    "crawler.runs.RunRecorder": 100,
+}

@@ -9,6 +9,8 @@ with `$set`/`$setOnInsert`, `find` with `$in`, plain indexes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +25,24 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 # Fields the store owns; everything else in a document comes from the item.
-_BOOKKEEPING = ("first_seen_at", "last_seen_at", "run_id", "schema_version", "revision")
+_BOOKKEEPING = ("first_seen_at", "last_seen_at", "changed_at", "run_id", "schema_version", "revision")
+
+
+# The fields whose change makes a new revision of an article.
+HASHED_FIELDS = ("title", "subtitle", "authors", "body", "tags", "section", "image_url",
+                 "published_at", "language")
+
+
+def content_hash(document: Mapping[str, Any]) -> str:
+    """A stable digest of the article's content fields.
+
+    >>> content_hash({"title": "a", "body": "b"}) == content_hash({"body": "b", "title": "a"})
+    True
+    >>> content_hash({"title": "a"}) == content_hash({"title": "b"})
+    False
+    """
+    material = json.dumps([document.get(f) for f in HASHED_FIELDS], default=str, ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -81,40 +100,80 @@ class ArticleStore:
             [("source", 1), ("published_at", DESCENDING)], name="source_published_at"
         )
         self.collection.create_index([("published_at", DESCENDING)], name="published_at")
+        self.collection.create_index("fetched_url", name="fetched_url")
+        # "What changed since T": one indexed range query on changed_at.
+        self.collection.create_index([("changed_at", DESCENDING)], name="changed_at")
+
+    def known(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored articles among `urls` (matched on `url` or `fetched_url`), in one query.
+
+        Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at"}.
+        """
+        wanted = list(dict.fromkeys(urls))
+        if not wanted:
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        projection = {"_id": 0, "url": 1, "fetched_url": 1, "first_seen_at": 1, "last_seen_at": 1}
+        query = {"$or": [{"url": {"$in": wanted}}, {"fetched_url": {"$in": wanted}}]}
+        for document in self.collection.find(query, projection):
+            for key in (document.get("url"), document.get("fetched_url")):
+                if key:
+                    found[key] = document
+        return {url: found[url] for url in wanted if url in found}
 
     def upsert_many(self, documents: Sequence[Mapping[str, Any]], *, run_id: str,
                     now: dt.datetime) -> WriteResult:
-        """Insert new articles and refresh known ones, in one unordered bulk write.
+        """Insert new articles, revise changed ones, touch unchanged ones; one bulk write.
 
-        `first_seen_at` is set only on insert; everything else, `last_seen_at` and `run_id`
-        included, is `$set`, so writing the same article twice leaves one document.
+        Each document carries `content_hash`. New URL: inserted with `first_seen_at`,
+        `changed_at` and `revision` 1. Known URL with another hash: its fields are `$set`,
+        `revision` incremented, `changed_at` set, and `updated_at` taken from the page or, when the
+        page gives none, from the fetch time. Same hash: only `last_seen_at` moves.
         """
         if not documents:
             return WriteResult()
-        operations = []
+        stored = {
+            d["url"]: d.get("content_hash")
+            for d in self.collection.find(
+                {"url": {"$in": [doc["url"] for doc in documents]}},
+                {"_id": 0, "url": 1, "content_hash": 1},
+            )
+        }
+        operations: list[UpdateOne] = []
+        inserted = updated = unchanged = 0
         for document in documents:
+            url = document["url"]
             fields = {k: v for k, v in document.items() if k not in _BOOKKEEPING and k != "_id"}
             fields.update(last_seen_at=now, run_id=run_id, schema_version=SCHEMA_VERSION)
-            operations.append(
-                UpdateOne(
-                    {"url": document["url"]},
-                    {"$set": fields, "$setOnInsert": {"first_seen_at": now, "revision": 1}},
+            if url not in stored:
+                inserted += 1
+                operations.append(UpdateOne(
+                    {"url": url},
+                    {"$set": {**fields, "changed_at": now},
+                     "$setOnInsert": {"first_seen_at": now, "revision": 1}},
                     upsert=True,
-                )
-            )
+                ))
+            elif stored[url] != document.get("content_hash"):
+                updated += 1
+                if fields.get("updated_at") is None:
+                    fields["updated_at"] = document.get("fetched_at") or now
+                operations.append(UpdateOne(
+                    {"url": url},
+                    {"$set": {**fields, "changed_at": now}, "$inc": {"revision": 1}},
+                ))
+            else:
+                unchanged += 1
+                operations.append(UpdateOne({"url": url}, {"$set": {"last_seen_at": now}}))
         try:
-            result = self.collection.bulk_write(operations, ordered=False)
+            self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
-            # Two writers inserting the same new URL at once: the loser's upsert hits the unique
-            # index; retrying it turns it into an update of the winner's document.
-            details = exc.details
-            retry = [operations[e["index"]] for e in details.get("writeErrors", []) if e.get("code") == 11000]
-            if len(retry) != len(details.get("writeErrors", [])):
+            # Another writer inserted one of these URLs between our read and our write: its
+            # upsert lost on the unique index; retried, it updates the winner's document.
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
                 raise
-            self.collection.bulk_write(retry, ordered=False)
-            return WriteResult(inserted=details.get("nUpserted", 0), updated=len(documents) - details.get("nUpserted", 0))
-        return WriteResult(inserted=result.upserted_count,
-                           updated=len(documents) - result.upserted_count)
+            self.collection.bulk_write([operations[e["index"]] for e in errors], ordered=False)
+        return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
     def count(self, query: Mapping[str, Any] | None = None) -> int:
         return self.collection.count_documents(dict(query or {}))

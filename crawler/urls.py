@@ -66,7 +66,7 @@ def canonical_url(url: str) -> str | None:
         ]
         host = parts.hostname.rstrip(".")
         port = parts.port
-        if port and not (parts.scheme, port) in (("http", 80), ("https", 443)):
+        if port and (parts.scheme, port) not in (("http", 80), ("https", 443)):
             host = f"{host}:{port}"
         path = parts.path or "/"
         rebuilt = urlunsplit((parts.scheme, host, path, urlencode(query), ""))

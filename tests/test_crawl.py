@@ -41,7 +41,8 @@ def test_crawl_stores_each_fixture_article_once_with_utc_dates(fixture_site, run
         assert got["source"] == "fixture_fr"
         assert got["title"] == want["title"], path
         assert got["authors"] == want["authors"], path
-        assert got["section"] == want["section"], path
+        assert got["crawl_section"] == want["section"], path
+        assert got["section"], path
         assert got["language"] == "fr"
         assert got["body"].startswith(want["body_starts"]), path
         assert got["body"].endswith(want["body_ends"]), path
@@ -84,7 +85,7 @@ def test_max_pages_and_sections_narrow_a_run(fixture_site, run_scrapy, database)
     assert result.returncode == 0, result.stderr[-3000:]
     listings = [p for p in result.requests if not p.startswith(("/articles/", "/robots.txt"))]
     assert listings == ["/jeux/"]
-    sections = {d["section"] for d in database["articles"].find()}
+    sections = {d["crawl_section"] for d in database["articles"].find()}
     assert sections == {"jeux"}
 
 

@@ -1,7 +1,8 @@
-"""`scrapy crawl` that checks the database before the crawl and reports a failed run.
+"""`scrapy crawl` that checks the database first and exits non-zero when the run failed.
 
 A database that cannot be reached stops the run before any request, with one line on stderr
-(password masked) and exit code 1, instead of a traceback from inside the engine.
+(password masked) and exit code 1, instead of a traceback from inside the engine. A run that the
+run recorder judged failed (see `crawler.runs.judge_run`) also exits 1, its reason last on stderr.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
 
-from crawler.pipelines import database_uri
-from crawler.storage import DatabaseUnavailable, connect
+from crawler.connection import open_database
+from crawler.storage import DatabaseUnavailable
 
 if TYPE_CHECKING:
     import argparse
@@ -20,13 +22,22 @@ if TYPE_CHECKING:
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
+        assert self.settings is not None and self.crawler_process is not None
+        if len(args) != 1:
+            raise UsageError("name exactly one spider")
         if "crawler.pipelines.StorePipeline" in self.settings.getdict("ITEM_PIPELINES"):
             try:
-                connect(database_uri(self.settings), self.settings.get("MONGO_DATABASE"),
-                        timeout_ms=self.settings.getint("MONGO_TIMEOUT_MS"))
+                open_database(self.settings)
             except (DatabaseUnavailable, RuntimeError) as exc:
                 print(f"newscrawl: {exc}", file=sys.stderr)
                 self.exitcode = 1
                 return
-        super().run(args, opts)
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        status = crawler.stats.get_value("newscrawl/status") if crawler.stats else None
+        if self.crawler_process.bootstrap_failed or status in ("failed", "interrupted"):
+            reason = crawler.stats.get_value("newscrawl/failure_reason") if crawler.stats else None
+            print(f"newscrawl: run {status or 'did not start'}: {reason or 'see the log above'}",
+                  file=sys.stderr)
+            self.exitcode = 1

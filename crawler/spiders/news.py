@@ -55,7 +55,8 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield make_request(Kind.PAGE, self.start_url, self.parse_page, section=None, depth_left=self.max_depth)
+        yield make_request(Kind.PAGE, self.start_url, self.parse_page, section=None,
+                           depth_left=self.max_depth)
 
     def parse_page(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         if not hasattr(response, "text"):

@@ -88,11 +88,13 @@ class SiteSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         section, page = response.meta["section"], response.meta["page"]
-        links = SectionPage(response.url, response, self.site).links()
+        links = SectionPage(response.url, response.selector, self.site).links()
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("listing/pages")
         stats.inc_value("listing/article_links", len(links.articles))
+        if page == 1:  # a section's first page: the run record compares it with the last run
+            stats.inc_value(f"listing/section_links/{section}", len(links.articles))
         if not links.articles:
             stats.inc_value("listing/empty")
             logger.warning("%s: listing page %s (section %s, page %d) has no article link",
@@ -133,4 +135,4 @@ def article_item(response: Response, stats: StatsCollector, **page_options: Any)
         logger.debug("not an article (%s): %s", reason, response.url)
         return None
     stats.inc_value("article/extracted")
-    return ArticleItem(**page.to_item())
+    return ArticleItem(**page.to_item(), crawl_section=response.meta.get("section"))
