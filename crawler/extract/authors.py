@@ -1,0 +1,183 @@
+"""Author names from JSON-LD, meta tags and visible bylines, in many languages.
+
+JSON-LD authors come as a string, an object, a list or an `@id` into `@graph`; meta tags hold
+names or profile URLs; bylines read "By X and Y", "Par X", "Von X", "Por X". Organisations are
+kept only when no person is named. A URL, an e-mail address or a date is never an author.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from crawler.extract.jsonld import type_names
+from crawler.extract.text import clean_text, element_text
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# "By", "Par", "Von"... at the start of a byline, with an optional colon
+BYLINE_PREFIX_RE = re.compile(
+    r"^\s*(?:written\s+by|posted\s+by|reported\s+by|words\s+by|story\s+by|by|par|écrit\s+par|"
+    r"publié\s+par|von|text|texte|por|escrito\s+por|di|a\s+cura\s+di|door|av|af|przez|"
+    r"autor(?:in|es|a)?|auteur|author|authors|redakce|napsal|от|автор|tekst|text\s+von)"
+    r"\s*[:：]?\s+",
+    re.IGNORECASE,
+)
+_SPLIT_RE = re.compile(
+    r"\s*(?:,|;|\s&\s|\s\+\s|\|| and | und | et | y | e | og | och | en | i | a |、|，)\s*",
+    re.IGNORECASE,
+)
+_URL_RE = re.compile(r"^(?:https?:|www\.)|\.(?:com|org|net|html?)(?:/|$)|/", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
+_HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
+_DIGIT_RE = re.compile(r"\d")
+# a byline often continues with the date or a role: cut there
+_TAIL_RE = re.compile(
+    r"\s+(?:[-–—|•·]\s+|\bupdated\b|\bpublished\b|\bpublié\b|\bmis à jour\b|\baktualisiert\b|"
+    r"\bveröffentlicht\b|\bactualizado\b|\bpublicado\b|\bon\s+(?:mon|tue|wed|thu|fri|sat|sun|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\ble\s+\d|\bam\s+\d|\d{1,2}[./]\d).*$",
+    re.IGNORECASE,
+)
+_NOT_A_NAME = frozenset({
+    "admin", "administrator", "staff", "editor", "redaction", "rédaction", "redaktion",
+    "anonymous", "unknown", "null", "none", "guest", "author", "by", "par", "von",
+})
+_ORGANISATION_TYPES = frozenset({"organization", "newsmediaorganization", "corporation",
+                                 "organisation", "brand", "website", "webpage"})
+MAX_NAME_WORDS = 6
+
+
+def clean_name(raw: str) -> str | None:
+    """One author name from a raw string, or None when it is not a name.
+
+    >>> clean_name("By Jane Doe")
+    'Jane Doe'
+    >>> clean_name("https://example.com/author/jane") is None
+    True
+    """
+    name = clean_text(raw)
+    if not name or _URL_RE.search(name) or _EMAIL_RE.fullmatch(name):
+        return None
+    name = BYLINE_PREFIX_RE.sub("", name)
+    name = _EMAIL_RE.sub("", name)
+    name = _HANDLE_RE.sub("", name)
+    name = _TAIL_RE.sub("", name)
+    name = name.strip(" \t,;:|-–—·•()[]\"'“”«»")
+    if not name or _DIGIT_RE.search(name) or len(name) < 2:
+        return None
+    if len(name.split()) > MAX_NAME_WORDS or name.casefold() in _NOT_A_NAME:
+        return None
+    return name
+
+
+def split_names(raw: str) -> list[str]:
+    """A byline with several authors, split into names.
+
+    >>> split_names("By Jane Doe and John Roe")
+    ['Jane Doe', 'John Roe']
+    """
+    text = BYLINE_PREFIX_RE.sub("", clean_text(raw))
+    text = _TAIL_RE.sub("", text)
+    names = []
+    for piece in _SPLIT_RE.split(text):
+        name = clean_name(piece)
+        if name:
+            names.append(name)
+    return _unique(names)
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def jsonld_authors(value: Any, resolve: Callable[[Any], Any]) -> list[str]:
+    """Author names from a JSON-LD `author` value; organisations dropped if a person is named."""
+    people: list[str] = []
+    organisations: list[str] = []
+    items = value if isinstance(value, list) else [value]
+    for item in items[:50]:
+        item = resolve(item)
+        if isinstance(item, str):
+            people.extend(split_names(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name")
+        if isinstance(name, list):
+            name = " , ".join(n for n in name if isinstance(n, str))
+        if not isinstance(name, str):
+            given, family = item.get("givenName"), item.get("familyName")
+            name = " ".join(n for n in (given, family) if isinstance(n, str))
+        names = split_names(name) if name else []
+        if type_names(item) & _ORGANISATION_TYPES:
+            organisations.extend(names)
+        else:
+            people.extend(names)
+    return _unique(people) or _unique(organisations)
+
+
+def meta_authors(values: Iterable[str]) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        names.extend(split_names(value))
+    return _unique(names)
+
+
+_BYLINE_SELECTORS = (
+    ".//*[@itemprop='author']",
+    ".//*[@rel='author']",
+    ".//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')]",
+    ".//*[contains(@class, 'author-name') or contains(@class, 'author__name')"
+    " or contains(@class, 'authorName') or contains(@class, 'byline__name')]",
+    ".//*[contains(@class, 'byline') or contains(@id, 'byline')]",
+    ".//address",
+)
+_BYLINE_TEXT_RE = re.compile(
+    r"^\s*(?:by|par|von|por|door|przez|av|af|di)\s+"
+    r"(\w[\w'’.-]*(?:\s+\w[\w'’.-]*){1,3}(?:\s*(?:,|and|und|et|y|&)\s*\w[\w'’.-]*(?:\s+\w[\w'’.-]*){1,3})*)",
+    re.IGNORECASE,
+)
+
+
+def html_authors(root: HtmlElement) -> list[str]:
+    """Names from byline markup: itemprop/rel author, author/byline classes, <address>."""
+    for xpath in _BYLINE_SELECTORS:
+        names: list[str] = []
+        try:
+            elements = root.xpath(xpath)
+        except Exception:
+            continue
+        for element in elements[:10]:
+            if not isinstance(element.tag, str) or element.tag in ("meta", "link", "body", "html"):
+                continue
+            name_node = element.xpath(".//*[@itemprop='name']")
+            text = (name_node[0].get("content") or element_text(name_node[0])) if name_node \
+                else (element.get("content") or element_text(element))
+            if not text or len(text) > 120:
+                continue
+            names.extend(split_names(text))
+        if names:
+            return _unique(names)[:10]
+    return []
+
+
+def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:
+    """Names from a visible "By X and Y" line among the first short blocks of the page."""
+    for text in paragraphs:
+        if len(text) > 150:
+            continue
+        match = _BYLINE_TEXT_RE.match(text)
+        if match:
+            names = split_names(match.group(1))
+            if names:
+                return names
+    return []

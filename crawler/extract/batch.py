@@ -1,0 +1,115 @@
+"""Extract many saved pages in one process: a manifest in, one JSON line per page out.
+
+The manifest is JSON lines `{"file": path relative to the manifest's folder, "url": ...,
+"id": optional}` (the format of the evaluation sets). Each output line holds every
+`ArticlePage.to_item()` field, `published_at` / `updated_at` as ISO 8601 with an offset, the
+scorer's aliases `published` and `lang`, and the `id` echoed.
+
+    python -m crawler.extract.batch --manifest truth.jsonl > pred.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from crawler.dates import resolve_item_dates
+from crawler.extract.page import ArticlePage
+
+_OFFSET_RE = re.compile(r"(?:\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2})\s*$", re.I)
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    """tzinfo for an IANA name or "+01:00"; None when unknown."""
+    if not name:
+        return None
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name.strip())
+    if match:
+        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return timezone(-delta if match.group(1) == "-" else delta)
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+def _display_zone(raw: dict[str, str] | None, fallback: str | None) -> tzinfo | None:
+    """Show a date in the offset it was written with, else in the zone it was read in."""
+    text = (raw or {}).get("text") or ""
+    match = _OFFSET_RE.search(text)
+    if match:
+        offset = match.group(1)
+        return UTC if offset.upper() == "Z" else _zone(offset)
+    return _zone(fallback)
+
+
+def _iso(value: datetime | None, zone: tzinfo | None) -> str | None:
+    if value is None:
+        return None
+    return (value.astimezone(zone) if zone is not None else value).isoformat()
+
+
+def extract_html(html: str | bytes, url: str, *, id: str | None = None,
+                 fetched_at: datetime | None = None) -> dict[str, Any]:
+    """One page's JSON-ready prediction (see the module docstring)."""
+    fetched_at = fetched_at or datetime.now(UTC)
+    page = ArticlePage(url, html, fetched_at=fetched_at)
+    item = page.to_item()
+    zone_name = item["timezone_hint"]
+    resolve_item_dates(item, language=item["language"], timezone=zone_name,
+                       fetched_at=fetched_at)
+    item["published_at"] = _iso(item["published_at"],
+                                _display_zone(item["published_raw"], zone_name))
+    item["updated_at"] = _iso(item["updated_at"], _display_zone(item["updated_raw"], zone_name))
+    item["fetched_at"] = fetched_at.isoformat()
+    item["published"] = item["published_at"]
+    item["lang"] = item["language"]
+    item["is_article"], item["verdict"] = page.article_verdict()
+    if id is not None:
+        item["id"] = id
+    return item
+
+
+def extract_file(path: str | Path, url: str, *, id: str | None = None) -> dict[str, Any]:
+    """`extract_html` on a saved page, read as UTF-8 with undecodable bytes replaced."""
+    html = Path(path).read_text(encoding="utf-8", errors="replace")
+    return extract_html(html, url, id=id)
+
+
+def iter_manifest(manifest_path: str | Path) -> Iterator[dict[str, Any]]:
+    """One prediction per manifest line; a missing file gives a record with an `error`."""
+    manifest_path = Path(manifest_path)
+    folder = manifest_path.parent
+    with manifest_path.open(encoding="utf-8") as lines:
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            entry = json.loads(line)
+            try:
+                yield extract_file(folder / entry["file"], entry.get("url") or "",
+                                   id=entry.get("id"))
+            except OSError as error:
+                yield {"id": entry.get("id"), "url": entry.get("url"), "error": str(error)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--manifest", required=True, help="JSON lines of {file, url, id}")
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    for record in iter_manifest(args.manifest):
+        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Find the article text in a parsed page: a readability-style scoring pass, then a walk.
+
+Scoring: every paragraph-like block with enough text gives points to its parent and, less, to
+its ancestors; the best-scored container (weighted by class names and link density) and those
+of its siblings that score close to it hold the article. The walk then turns those containers
+into paragraphs, leaving out navigation, share bars, related links, ads and other boilerplate.
+The tree is read, never modified, so metadata extraction can use it too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from crawler.extract.text import BLOCK_TAGS, clean_text
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# never article text
+_SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "nav", "aside", "footer", "button",
+    "select", "option", "input", "textarea", "iframe", "object", "embed", "canvas", "video",
+    "audio", "map", "figure", "figcaption", "label", "dialog", "menu", "head", "title", "meta",
+    "link", "h1",
+})
+_PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "li", "td", "dd"})
+_HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+# class/id words that mark boilerplate; matched as whole words split on space, "-" and "_"
+_NEGATIVE_RE = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|adv|advert|adverts|advertisement|advertising|adslot|adunit|dfp|"
+    r"banner|breadcrumbs?|combx|comments?|commentaires?|community|cookies?|consent|gdpr|disqus|"
+    r"footer|menu|modal|nav|navbar|navigation|newsletters?|outbrain|taboola|pagination|pager|"
+    r"paywall|popup|promo|promos|promotion|related|recommended|recommendations|recirculation|"
+    r"remark|replies|rss|share|sharing|sharebar|shoutbox|sidebar|skyscraper|social|socials|"
+    r"sponsor|sponsored|subscribe|subscription|subscriptions|signup|login|toolbar|trending|"
+    r"widget|widgets|mostread|most-read|readalso|read-also|see-also|"
+    r"author-bio|authorbio|author-box|about-author|bio|byline|bylines|tags|tag-list|taglist|"
+    r"keywords|print|visually-hidden|sr-only|screen-reader-text|skip|teaser|teasers|"
+    r"more-stories|jump-link|newsletter-signup|inline-ad|ad-container|caption|credits?|"
+    r"timestamp|dateline|meta|post-meta|entry-meta|article-meta|donate|cta)(?=$|[\s_-])"
+)
+_POSITIVE_RE = re.compile(r"article|body|content|entry|main|post|story|text|blog|hentry|column")
+_STRONG_POSITIVE_RE = re.compile(
+    r"article-?body|articlebody|article-?content|article-?text|entry-content|post-content|"
+    r"post-body|story-?body|story-content|main-content|body-text|article__body|article__content"
+)
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
+_SENTENCE_END_RE = re.compile(r"[.!?。！？…:;»\"”)]\s*$|[.!?。！？]\s")
+# Whole-paragraph labels that stand for an ad slot or a link box, in the languages we crawl.
+_LABEL_ONLY_RE = re.compile(
+    r"^(?:advertisement|advertising|ad|ads|sponsored|publicité|pub|annonce|anzeige|werbung|"
+    r"publicidad|pubblicità|publicidade|reclame|advertentie|reklame|reklama|mainos|"
+    r"реклама|広告|광고|continue reading|read more|lire la suite|weiterlesen|leer más|"
+    r"scroll to continue with content|story continues below|article continues below|"
+    r"la suite après cette publicité|la suite après la publicité|suite après la publicité)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+# A short paragraph opening with one of these is a link to another article.
+_SEE_ALSO_RE = re.compile(
+    r"^\W*(?:read also|read more|also read|see also|related|more on this|recommended|"
+    r"à lire aussi|a lire aussi|lire aussi|à voir aussi|voir aussi|à découvrir|lesen sie auch|"
+    r"lesen sie mehr|mehr zum thema|auch interessant|das könnte sie auch interessieren|"
+    r"lee también|leer también|te puede interesar|leggi anche|leia também|leia mais|"
+    r"czytaj także|czytaj też|читайте также|לקריאה נוספת)\b",
+    re.IGNORECASE,
+)
+
+
+def _attributes(element: HtmlElement) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+
+
+def _has_boilerplate_names(attributes: str) -> bool:
+    """Class/id words say boilerplate: some name is negative and none is purely positive.
+
+    >>> _has_boilerplate_names("article-share-bar")
+    True
+    >>> _has_boilerplate_names("post has-sidebar")
+    False
+    """
+    negative = positive = False
+    for name in attributes.split():
+        if _NEGATIVE_RE.search(name):
+            negative = True
+        elif _POSITIVE_RE.search(name):
+            positive = True
+    return negative and not positive
+
+
+def _inline_text(element: HtmlElement) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+            parts.append(_inline_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _own_text(element: HtmlElement) -> str:
+    """Text directly inside an element plus its inline children, not its block children."""
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in BLOCK_TAGS and tag not in _SKIP_TAGS:
+            parts.append(_inline_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _visible_length(element: HtmlElement) -> int:
+    """Characters of text under an element, scripts and styles left out (no whitespace fold)."""
+    total = 0
+    for node in element.iter():
+        if node.tag not in ("script", "style", "noscript", "template") and node.text:
+            total += len(node.text)
+        if node is not element and node.tail:
+            total += len(node.tail)
+    return total
+
+
+class BodyFinder:
+    """Scores the containers of one page and reads the article text out of the best one.
+
+    A container's worth is its *good* text (paragraphs of prose: long enough, few links) minus
+    a share of its *bad* text (links, short fragments such as menu items and buttons). The
+    container with the highest worth is the tightest one that still holds the whole article,
+    even when the article is split over several blocks or depths. Boilerplate (by tag,
+    visibility, or class/id names) is ignored, except that a container holding most of the page
+    is never dropped for its name (page wrappers get names like "has-sidebar").
+    """
+
+    BAD_WEIGHT = 0.7
+    MIN_PARAGRAPH = 25
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+        self._boilerplate: dict[HtmlElement, bool] = {}
+        self._page_length = max(1, _visible_length(root))
+
+    def is_boilerplate(self, element: HtmlElement) -> bool:
+        cached = self._boilerplate.get(element)
+        if cached is None:
+            cached = self._boilerplate[element] = self._judge(element)
+        return cached
+
+    def _judge(self, element: HtmlElement) -> bool:
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIP_TAGS:
+            return True
+        if element.get("hidden") is not None:
+            return True
+        style = element.get("style")
+        if style and _HIDDEN_STYLE_RE.search(style.lower()):
+            return True
+        if element.get("itemprop") == "articleBody" or tag in ("html", "body", "main"):
+            return False
+        if element.get("role") in ("navigation", "complementary", "contentinfo", "menu", "dialog"):
+            return True
+        if not _has_boilerplate_names(_attributes(element)):
+            return False
+        return _visible_length(element) < 0.35 * self._page_length
+
+    def scores(self) -> dict[HtmlElement, float]:
+        """Worth of every container that holds some text."""
+        good: dict[HtmlElement, float] = {}
+        bad: dict[HtmlElement, float] = {}
+        stack = [self.root]
+        while stack:
+            element = stack.pop()
+            tag = element.tag
+            if tag in _PARAGRAPH_TAGS or tag in _HEADING_TAGS:
+                text, links = self._paragraph_text(element)
+                self._credit(element, text, links, good, bad, is_paragraph=tag == "p")
+                if tag not in ("li", "td", "dd", "blockquote"):
+                    continue  # a paragraph's block children, if any, are already counted
+                children_only = True
+            else:
+                children_only = False
+            if not children_only:
+                own = clean_text(_own_text(element))
+                if own:
+                    self._credit(element, own, 0, good, bad, is_paragraph=False)
+            stack.extend(c for c in element if isinstance(c.tag, str)
+                         and not self.is_boilerplate(c))
+        worth = {}
+        for element, value in good.items():
+            worth[element] = value - self.BAD_WEIGHT * bad.get(element, 0.0)
+        return worth
+
+    def _paragraph_text(self, element: HtmlElement) -> tuple[str, int]:
+        text = clean_text(_inline_text(element))
+        links = sum(len(clean_text(_inline_text(a))) for a in element.iter("a"))
+        return text, links
+
+    def _credit(self, element: HtmlElement, text: str, links: int, good: dict[HtmlElement, float],
+                bad: dict[HtmlElement, float], *, is_paragraph: bool) -> None:
+        length = len(text)
+        if not length:
+            return
+        prose = length - links
+        if prose >= self.MIN_PARAGRAPH and links < 0.5 * length and (
+                is_paragraph or _SENTENCE_END_RE.search(text)):
+            good_points, bad_points = float(prose), float(links)
+        else:
+            good_points, bad_points = 0.0, float(length)
+        node: HtmlElement | None = element
+        while node is not None:
+            if good_points:
+                good[node] = good.get(node, 0.0) + good_points
+            if bad_points:
+                bad[node] = bad.get(node, 0.0) + bad_points
+            if node is self.root:
+                break
+            node = node.getparent()
+
+    def content_root(self) -> HtmlElement | None:
+        """The best container; ancestors come first in document order, so ties go deeper."""
+        worth = self.scores()
+        best: HtmlElement | None = None
+        best_worth = 0.0
+        for element in self.root.iter():
+            value = worth.get(element)
+            if value is not None and value >= best_worth and value > 0:
+                best, best_worth = element, value
+        return best
+
+
+class _Paragraphs:
+    """Accumulates inline text into paragraphs, tracking how much of each is link text."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, float, str]] = []
+        self._parts: list[str] = []
+        self._link_length = 0
+        self._kind = "p"
+
+    def add(self, text: str | None, in_link: bool) -> None:
+        if text:
+            self._parts.append(text)
+            if in_link:
+                self._link_length += len(text.strip())
+
+    def flush(self, kind: str = "p") -> None:
+        text = clean_text("".join(self._parts))
+        if text:
+            self.done.append((text, self._link_length / len(text), self._kind))
+        self._parts = []
+        self._link_length = 0
+        self._kind = kind
+
+
+def _walk(element: HtmlElement, out: _Paragraphs, in_link: bool, finder: BodyFinder) -> None:
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            out.add(child.tail, in_link)
+            continue
+        if tag == "br":
+            out.flush()
+            out.add(child.tail, in_link)
+            continue
+        if finder.is_boilerplate(child):
+            out.add(child.tail, in_link)
+            continue
+        if tag in BLOCK_TAGS or tag in _HEADING_TAGS:
+            out.flush()
+            out._kind = "h" if tag in _HEADING_TAGS else tag
+            out.add(child.text, in_link)
+            _walk(child, out, in_link, finder)
+            out.flush()
+        else:
+            child_in_link = in_link or tag == "a"
+            out.add(child.text, child_in_link)
+            _walk(child, out, child_in_link, finder)
+        out.add(child.tail, in_link)
+
+
+def paragraphs_of(roots: Iterable[HtmlElement], finder: BodyFinder) -> list[str]:
+    """Clean paragraphs from the content roots, boilerplate blocks dropped."""
+    collector = _Paragraphs()
+    for root in roots:
+        if root.tag in BLOCK_TAGS or root.tag in _HEADING_TAGS:
+            collector.flush()
+            collector._kind = "h" if root.tag in _HEADING_TAGS else root.tag
+        collector.add(root.text, root.tag == "a")
+        _walk(root, collector, root.tag == "a", finder)
+        collector.flush()
+    kept = []
+    for text, link_density, kind in collector.done:
+        if _LABEL_ONLY_RE.match(text):
+            continue
+        if len(text) < 200 and _SEE_ALSO_RE.match(text) and (link_density > 0.3 or len(text) < 120):
+            continue
+        if link_density > 0.6 and kind != "h":
+            continue
+        if kind == "li" and link_density > 0.35:
+            continue
+        kept.append(text)
+    return _drop_repeats(kept)
+
+
+def _drop_repeats(paragraphs: list[str]) -> list[str]:
+    """Remove exact repeats (pull quotes, mobile/desktop copies of the same block)."""
+    seen: set[str] = set()
+    out = []
+    for paragraph in paragraphs:
+        if len(paragraph) > 20 and paragraph in seen:
+            continue
+        seen.add(paragraph)
+        out.append(paragraph)
+    return out
+
+
+def extract_body(tree: HtmlElement, roots: list[HtmlElement] | None = None) -> str:
+    """Article text of a page, paragraphs separated by a blank line ("" when none found).
+
+    `roots` are the containers to read (a per-site selector's matches); found by scoring when
+    not given.
+    """
+    body = tree.find("body")
+    finder = BodyFinder(body if body is not None else tree)
+    if roots is None:
+        best = finder.content_root()
+        roots = [best] if best is not None else []
+    return "\n\n".join(paragraphs_of(roots, finder))

@@ -1,0 +1,233 @@
+"""Find the raw publication and update date strings of a page, and say where each was found.
+
+Order of trust: the article's JSON-LD, publication meta tags, `itemprop` markup, `<time
+datetime>`, visible labels ("Publié le", "Updated"), and last the URL. Strings are returned as
+found; turning them into datetimes is `crawler.dates`' job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, TypedDict
+
+from crawler.extract.jsonld import as_text
+from crawler.extract.text import clean_text
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    from crawler.extract.jsonld import JsonLd
+    from crawler.extract.metatags import MetaTags
+
+
+class RawDate(TypedDict):
+    text: str
+    where: str
+
+
+PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "og:published_time",
+    "article:published", "published_time", "article.published", "datepublished",
+    "date_published", "publication_date", "publish-date", "publish_date", "publishdate",
+    "pubdate", "article_date_original", "original-publish-date", "dc.date.issued",
+    "dcterms.issued", "dc.date.created", "dcterms.created", "dc.date", "dcterms.date",
+    "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime", "date",
+    "created", "article:post_date", "og:pubdate", "bt:pubdate", "rnews:datepublished",
+)
+UPDATED_META = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "article:modified",
+    "modified_time", "datemodified", "date_modified", "last-modified-date", "dcterms.modified",
+    "dc.date.modified", "article.updated", "lastmod", "bt:moddate", "eomportal-lastupdate",
+)
+
+_MONTH = r"[^\W\d_]{3,12}\.?"
+_TIME = (r"(?:\s*(?:,|à|a|um|at|-|–|—|a\s+las|alle|kl\.?|o|klo|às|,\s*at)?\s*"
+         r"\d{1,2}\s*[:h.]\s*\d{2}(?::\d{2})?(?:\s*[aApP]\.?\s*[mM]\.?)?"
+         r"(?:\s*(?:Uhr|h|heures|(?-i:[A-Z]{2,5})(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?)?")
+DATE_TEXT_RE = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{2,4}" + _TIME +
+    r"|(?:[^\W\d_]+,?\s+)?\d{1,2}(?:er|\.|º|st|nd|rd|th)?\s+(?:de\s+)?" + _MONTH +
+    r"\s+(?:de\s+)?\d{4}" + _TIME +
+    r"|(?:[^\W\d_]+,?\s+)?" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}" + _TIME +
+    r"|\d{4}年\s*\d{1,2}月\s*\d{1,2}日(?:\s*\d{1,2}[:時]\d{2}分?)?"
+    r"|\d{4}\.\s?\d{1,2}\.\s?\d{1,2}\.?" + _TIME + r")",
+)
+_PUBLISHED_LABEL = (
+    r"publié\s+le|publié|mis\s+en\s+ligne\s+le|published\s+on|published|posted\s+on|posted|"
+    r"first\s+published|veröffentlicht\s+am|veröffentlicht|erstellt\s+am|publicado\s+el|"
+    r"publicado|pubblicato\s+il|pubblicato|gepubliceerd\s+op|gepubliceerd|opublikowano|"
+    r"publikováno|publicerad|publisert|julkaistu|yayınlanma|опубликовано|дата\s+публикации"
+)
+_UPDATED_LABEL = (
+    r"mis\s+à\s+jour\s+le|mis\s+à\s+jour|mise\s+à\s+jour\s*:|mise\s+à\s+jour\s+le|"
+    r"dernière\s+mise\s+à\s+jour|updated\s+on|last\s+updated|updated|aktualisiert\s+am|"
+    r"aktualisiert|actualizado\s+el|actualizado|aggiornato\s+il|aggiornato|bijgewerkt|"
+    r"zaktualizowano|aktualizováno|uppdaterad|oppdatert|päivitetty|güncelleme|обновлено"
+)
+_LABEL_RE = re.compile(
+    r"(?P<label>" + _PUBLISHED_LABEL + r"|" + _UPDATED_LABEL + r")\s*[:：]?\s*"
+    r"(?:le\s+|on\s+|am\s+|el\s+|il\s+|op\s+)?(?P<date>" + DATE_TEXT_RE.pattern + r")",
+    re.IGNORECASE,
+)
+_UPDATED_LABEL_RE = re.compile(_UPDATED_LABEL, re.IGNORECASE)
+_URL_DATE_RE = re.compile(
+    r"/((?:19|20)\d{2})[/-]([01]?\d)[/-]([0-3]?\d)(?:/|-|$)|/((?:19|20)\d{2})([01]\d)([0-3]\d)/"
+    r"|[/_-]((?:19|20)\d{2})-([01]\d)-([0-3]\d)[/_.-]"
+)
+_IGNORED_ANCESTORS = frozenset({"aside", "nav", "footer"})
+_RELATED_RE = re.compile(r"related|recommend|teaser|sidebar|more-|most-|trending|comment",
+                         re.IGNORECASE)
+
+
+def _found(text: str | None, where: str) -> RawDate | None:
+    text = clean_text(text)
+    return RawDate(text=text, where=where) if text else None
+
+
+def _in_other_content(element: HtmlElement) -> bool:
+    """True when an element sits in an aside, related-articles box or comments."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _IGNORED_ANCESTORS:
+            return True
+        names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
+        if names.strip() and _RELATED_RE.search(names):
+            return True
+    return False
+
+
+def itemprop_date(root: HtmlElement, prop: str) -> RawDate | None:
+    for element in root.iterfind(f".//*[@itemprop='{prop}']"):
+        if element.tag == "meta" or not _in_other_content(element):
+            value = element.get("content") or element.get("datetime") or element.text_content()
+            found = _found(value, f"itemprop:{prop}")
+            if found:
+                return found
+    return None
+
+
+def time_element_date(root: HtmlElement, *, updated: bool) -> RawDate | None:
+    """The first `<time datetime>` outside asides; one marked as the update time for updates."""
+    candidates = []
+    for element in root.iter("time"):
+        value = element.get("datetime")
+        if not value or not clean_text(value) or _in_other_content(element):
+            continue
+        names = f"{element.get('class') or ''} {element.get('itemprop') or ''}".lower()
+        context = clean_text((element.getparent().text_content() if element.getparent()
+                              is not None else "") or "")[:80]
+        is_update = ("modif" in names or "updat" in names
+                     or bool(_UPDATED_LABEL_RE.search(context) and not re.search(
+                         _PUBLISHED_LABEL, context, re.IGNORECASE)))
+        candidates.append((value, is_update, element.get("pubdate") is not None
+                           or "publish" in names))
+    if updated:
+        for value, is_update, _ in candidates:
+            if is_update:
+                return _found(value, "time[datetime]")
+        return None
+    for value, _, marked in candidates:
+        if marked:
+            return _found(value, "time[datetime]")
+    for value, is_update, _ in candidates:
+        if not is_update:
+            return _found(value, "time[datetime]")
+    return None
+
+
+_DATE_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:date|dateline|time|timestamp|published|publish-date|"
+                            r"pubdate|post-date|entry-date|posted-on|article-date)(?:$|[\s_-])",
+                            re.IGNORECASE)
+_UPDATE_CLASS_RE = re.compile(r"updat|modif", re.IGNORECASE)
+
+
+def date_class_text(root: HtmlElement) -> RawDate | None:
+    """The text of the first small element whose class says it is the date ("byline__date").
+
+    Relative dates ("il y a 3 heures", "2 hours ago") are often only found this way.
+    """
+    for count, element in enumerate(root.iter("span", "p", "div", "time", "li", "small")):
+        if count > 5000:
+            break
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if not names.strip() or not _DATE_CLASS_RE.search(names) or _UPDATE_CLASS_RE.search(names):
+            continue
+        text = clean_text(element.text_content())
+        if 4 <= len(text) <= 80 and re.search(r"\d", text) and not _in_other_content(element):
+            return RawDate(text=text, where="html:date-class")
+    return None
+
+
+def label_dates(text: str) -> tuple[RawDate | None, RawDate | None]:
+    """(published, updated) from visible "Publié le ..." / "Updated ..." labels in the text.
+
+    >>> label_dates("Publié le 12 mars 2024 à 10h15 Mis à jour le 13 mars 2024")[1]
+    {'text': '13 mars 2024', 'where': 'text:label'}
+    """
+    published: RawDate | None = None
+    updated: RawDate | None = None
+    for match in _LABEL_RE.finditer(text[:200_000]):
+        is_update = bool(_UPDATED_LABEL_RE.fullmatch(match.group("label").strip(" :")))
+        found = _found(match.group("date"), "text:label")
+        if is_update and updated is None:
+            updated = found
+        elif not is_update and published is None:
+            published = found
+        if published and updated:
+            break
+    return published, updated
+
+
+def url_date(url: str) -> RawDate | None:
+    """A date written in the URL path, as YYYY-MM-DD.
+
+    >>> url_date("https://example.com/2020/02/19/title/")
+    {'text': '2020-02-19', 'where': 'url'}
+    """
+    match = _URL_DATE_RE.search(url or "")
+    if not match:
+        return None
+    groups = [g for g in match.groups() if g]
+    year, month, day = groups[:3]
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return RawDate(text=f"{year}-{int(month):02d}-{int(day):02d}", where="url")
+
+
+def find_dates(*, root: HtmlElement | None, jsonld: JsonLd, meta: MetaTags, url: str,
+               visible_text: str, selectors: dict[str, str | None]) -> tuple[
+                   RawDate | None, RawDate | None]:
+    """(published_raw, updated_raw) by the order of trust above."""
+    published = _found(selectors.get("published"), "css") if selectors.get("published") else None
+    updated = _found(selectors.get("updated"), "css") if selectors.get("updated") else None
+    if published is None:
+        published = _found(as_text(jsonld.get("datePublished")), "jsonld") or _found(
+            as_text(jsonld.get("dateCreated")), "jsonld:dateCreated")
+    if updated is None:
+        updated = _found(as_text(jsonld.get("dateModified")), "jsonld")
+    if published is None:
+        hit = meta.first_with_key(*PUBLISHED_META)
+        if hit:
+            published = _found(hit[1], f"meta:{hit[0]}")
+    if updated is None:
+        hit = meta.first_with_key(*UPDATED_META)
+        if hit:
+            updated = _found(hit[1], f"meta:{hit[0]}")
+    if root is not None:
+        if published is None:
+            published = itemprop_date(root, "datePublished")
+        if updated is None:
+            updated = itemprop_date(root, "dateModified")
+        if published is None:
+            published = time_element_date(root, updated=False)
+        if updated is None:
+            updated = time_element_date(root, updated=True)
+    if published is None or updated is None:
+        label_published, label_updated = label_dates(visible_text)
+        published = published or label_published
+        updated = updated or label_updated
+    if published is None and root is not None:
+        published = date_class_text(root)
+    if published is None:
+        published = url_date(url)
+    return published, updated

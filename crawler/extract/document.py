@@ -1,0 +1,69 @@
+"""Turn whatever the network gave us into one lxml tree, or None when it is not HTML.
+
+Parsing happens once per page; every other module reads the same tree without changing it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser
+
+# Pages above this size are cut: the article is at the top, and lxml time grows linearly.
+MAX_HTML_CHARS = 5_000_000
+
+_PARSER = HTMLParser(remove_comments=True, remove_pis=True, recover=True, no_network=True)
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# C0 controls other than tab/newline/carriage return: many of them mean binary, not text
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def decode_html(data: bytes) -> str:
+    """Bytes to text: BOM, then a declared charset, then UTF-8, then cp1252.
+
+    >>> decode_html("café".encode("latin-1") + b"<meta charset=latin-1>")
+    'café<meta charset=latin-1>'
+    """
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _CHARSET_RE.search(data[:4096])
+    if match:
+        try:
+            return data.decode(match.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass  # unknown charset name: fall through to the usual Western guess
+    return data.decode("cp1252", errors="replace")
+
+
+def looks_binary(text: str) -> bool:
+    """True when the start of the text is mostly control characters (an image, a PDF, gzip)."""
+    head = text[:2048]
+    return bool(head) and len(_CONTROL_RE.findall(head)) > max(8, len(head) // 50)
+
+
+def parse_html(html: str | bytes | None) -> HtmlElement | None:
+    """Parse a page into an lxml HTML tree; None for empty, binary or unparseable input."""
+    if html is None:
+        return None
+    text = decode_html(html) if isinstance(html, bytes) else html
+    if not text.strip() or looks_binary(text):
+        return None
+    # lxml refuses str input that carries an XML encoding declaration
+    text = _XML_DECL_RE.sub("", text[:MAX_HTML_CHARS], count=1)
+    text = _CONTROL_RE.sub("", text)
+    try:
+        root = etree.fromstring(text, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or not isinstance(root, HtmlElement):
+        return None
+    return root

@@ -1,0 +1,105 @@
+"""Choose the headline among JSON-LD headline, og:title, twitter:title, <h1> and <title>.
+
+The visible <h1> is what readers see and what most references expect, but pages also use <h1>
+for the site logo or a section name, so an <h1> wins only when some metadata title agrees with
+it. Metadata titles lose their " | Site" / " - Site" tail when the rest matches another
+candidate or the tail names the site.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from crawler.extract.text import clean_text, normalise_for_compare
+
+# separators pages put between headline and site name
+_SEPARATOR_RE = re.compile(r"\s+[|\-–—·•:»/]\s+|\s+[|–—·•»]|\s*\|\s*")
+
+
+def _similar(a: str, b: str) -> float:
+    na, nb = normalise_for_compare(a), normalise_for_compare(b)
+    if not na or not nb:
+        return 0.0
+    if na == nb:
+        return 1.0
+    return difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio()
+
+
+def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = ()) -> str:
+    """Drop a leading or trailing " | Site" part when the rest matches a reference title.
+
+    >>> strip_site_name("Big news today | Example Times", ["Big news today"])
+    'Big news today'
+    >>> strip_site_name("Q&A: a - b", [])
+    'Q&A: a - b'
+    """
+    title = clean_text(title)
+    references = [r for r in references if r]
+    names = [normalise_for_compare(n) for n in site_names if n]
+    pieces = _SEPARATOR_RE.split(title)
+    if len(pieces) < 2:
+        return title
+    separators = _SEPARATOR_RE.findall(title)
+    # try every cut: keep a prefix or a suffix of the pieces
+    for keep in range(len(pieces) - 1, 0, -1):
+        head = title[: _cut_position(title, separators, keep)].strip()
+        tail = title[_cut_position(title, separators, keep) :]
+        tail_text = _SEPARATOR_RE.sub(" ", tail).strip()
+        if any(_similar(head, ref) >= 0.95 for ref in references):
+            return head
+        if names and normalise_for_compare(tail_text) in names:
+            return head
+    for keep in range(1, len(pieces)):
+        position = _cut_position(title, separators, keep)
+        rest = title[position:]
+        rest = _SEPARATOR_RE.sub("", rest, count=1).strip()
+        head = title[:position]
+        if any(_similar(rest, ref) >= 0.95 for ref in references):
+            return rest
+        if names and normalise_for_compare(head) in names:
+            return rest
+    return title
+
+
+def _cut_position(title: str, separators: list[str], keep: int) -> int:
+    """Index where the `keep`-th separator starts."""
+    position = 0
+    for index, match in enumerate(_SEPARATOR_RE.finditer(title)):
+        if index == keep - 1:
+            return match.start()
+        position = match.end()
+    return position
+
+
+def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
+                 html_title: str | None, selector: str | None = None,
+                 site_names: Iterable[str] = ()) -> str | None:
+    """The article headline, or None when the page offers nothing."""
+    if selector:
+        return clean_text(selector) or None
+    metadata = [clean_text(t) for t in (jsonld, og, twitter, html_title) if t and clean_text(t)]
+    headings = [clean_text(h) for h in h1 if clean_text(h)]
+    # an <h1> agreeing with some metadata title, allowing for a site-name tail on the latter
+    for heading in headings:
+        for candidate in metadata:
+            if _similar(heading, candidate) >= 0.9 or _similar(
+                    heading, strip_site_name(candidate, [heading], site_names)) >= 0.9:
+                return heading
+            if normalise_for_compare(heading) and normalise_for_compare(heading) in \
+                    normalise_for_compare(candidate) and len(heading) > 0.5 * len(candidate):
+                return heading
+    site_names = list(site_names)
+    references = [t for t in metadata]
+    if jsonld and clean_text(jsonld):
+        return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
+                               site_names)
+    for other in (og, twitter, html_title):
+        text = clean_text(other)
+        if text:
+            others = [r for r in references if r != text] + headings
+            return strip_site_name(text, others, site_names)
+    if headings:
+        return headings[0]
+    return None

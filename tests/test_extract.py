@@ -1,0 +1,378 @@
+"""ArticlePage and its parts on small hand-written pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.extract import ArticlePage
+from crawler.extract.authors import clean_name, split_names
+from crawler.extract.datefinder import label_dates, url_date
+from crawler.extract.document import parse_html
+from crawler.extract.jsonld import parse_jsonld_text
+from crawler.extract.language import choose_language, detect_language
+from crawler.extract.title import strip_site_name
+
+URL = "https://news.example.fr/2024/03/12/un-article"
+PROSE = (
+    "Le gouvernement a présenté mardi un projet de loi qui doit encadrer l’usage de "
+    "l’intelligence artificielle dans les administrations, et les syndicats ont réagi dans "
+    "la journée en demandant des garanties pour les agents."
+)
+
+
+def _page(head: str = "", body: str = "", **kwargs) -> ArticlePage:
+    html = f"<html><head>{head}</head><body>{body}</body></html>"
+    return ArticlePage(kwargs.pop("url", URL), html, **kwargs)
+
+
+def _jsonld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def _article_body(paragraphs: int = 4) -> str:
+    return "<article><h1>Un titre</h1>" + "".join(
+        f"<p>{PROSE} Paragraphe {i}.</p>" for i in range(paragraphs)) + "</article>"
+
+
+# ---------------------------------------------------------------- JSON-LD
+
+
+def test_jsonld_news_article_gives_title_authors_dates_and_verdict():
+    page = _page(_jsonld({
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": "Un titre",
+        "datePublished": "2024-03-12T10:00:00+01:00", "dateModified": "2024-03-12T12:00:00+01:00",
+        "author": {"@type": "Person", "name": "Jeanne Dupont"},
+    }), _article_body())
+
+    item = page.to_item()
+
+    assert page.article_verdict() == (True, "jsonld:NewsArticle")
+    assert item["title"] == "Un titre"
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["published_raw"] == {"text": "2024-03-12T10:00:00+01:00", "where": "jsonld"}
+    assert item["updated_raw"] == {"text": "2024-03-12T12:00:00+01:00", "where": "jsonld"}
+
+
+def test_jsonld_graph_with_id_references_resolves_the_author_person():
+    page = _page(_jsonld({"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "@id": "#page", "name": "Site"},
+        {"@type": "Person", "@id": "#jeanne", "name": "Jeanne Dupont"},
+        {"@type": ["Article", "NewsArticle"], "headline": "Un titre", "author": {"@id": "#jeanne"},
+         "datePublished": "2024-03-12"},
+    ]}), _article_body())
+
+    assert page.to_item()["authors"] == ["Jeanne Dupont"]
+    assert page.article_verdict()[0] is True
+
+
+def test_jsonld_list_of_blocks_and_string_author_list_are_split():
+    page = _page(_jsonld([{"@type": "Organization", "name": "Le Site"},
+                          {"@type": "BlogPosting", "headline": "Un titre",
+                           "author": "Jeanne Dupont, Paul Martin"}]), _article_body())
+
+    assert page.to_item()["authors"] == ["Jeanne Dupont", "Paul Martin"]
+
+
+def test_organisation_author_is_dropped_when_a_person_is_named():
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
+        {"@type": "Organization", "name": "Le Site"}, {"@type": "Person", "name": "Paul Martin"}]}),
+        _article_body())
+
+    assert page.to_item()["authors"] == ["Paul Martin"]
+
+
+def test_organisation_author_is_kept_when_alone():
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                          "author": {"@type": "Organization", "name": "Le Site"}}), _article_body())
+
+    assert page.to_item()["authors"] == ["Le Site"]
+
+
+def test_broken_jsonld_with_trailing_commas_and_raw_newlines_is_repaired():
+    broken = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Un\n'
+              'titre", "author": {"name": "Jeanne Dupont",},}</script>')
+
+    page = _page(broken, _article_body())
+
+    assert page.to_item()["authors"] == ["Jeanne Dupont"]
+    assert parse_jsonld_text("{not json") is None
+
+
+def test_invalid_jsonld_is_ignored_and_meta_tags_are_used():
+    head = ('<script type="application/ld+json">{{{</script>'
+            '<meta property="og:type" content="article">'
+            '<meta property="article:published_time" content="2024-03-12T10:00:00Z">'
+            '<meta name="author" content="Jeanne Dupont">')
+
+    page = _page(head, _article_body())
+    item = page.to_item()
+
+    assert page.article_verdict() == (True, "og:type=article")
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["published_raw"] == {"text": "2024-03-12T10:00:00Z",
+                                     "where": "meta:article:published_time"}
+
+
+def test_related_article_node_does_not_win_over_the_full_article_node():
+    page = _page(_jsonld([
+        {"@type": "NewsArticle", "headline": "Autre article"},
+        {"@type": "NewsArticle", "headline": "Un titre", "datePublished": "2024-03-12",
+         "author": "Jeanne Dupont"},
+    ]), _article_body())
+
+    assert page.to_item()["published_raw"]["text"] == "2024-03-12"
+
+
+# ---------------------------------------------------------------- authors
+
+
+@pytest.mark.parametrize(("byline", "names"), [
+    ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+    ("Par Jeanne Dupont et Paul Martin", ["Jeanne Dupont", "Paul Martin"]),
+    ("Von Max Mustermann", ["Max Mustermann"]),
+    ("Por Luna González", ["Luna González"]),
+    ("Jane Doe | Updated March 3, 2024", ["Jane Doe"]),
+])
+def test_bylines_in_several_languages_are_split_into_names(byline, names):
+    assert split_names(byline) == names
+
+
+@pytest.mark.parametrize("raw", ["https://example.com/author/jane", "12/03/2024", "", "admin"])
+def test_urls_dates_and_placeholders_are_not_names(raw):
+    assert clean_name(raw) is None
+
+
+def test_visible_byline_is_used_when_no_metadata_names_an_author():
+    page = _page("", '<p class="signature">Par Jeanne Dupont</p>' + _article_body())
+
+    assert page.to_item()["authors"] == ["Jeanne Dupont"]
+
+
+def test_rel_author_link_names_the_author():
+    page = _page("", '<span>Par <a rel="author" href="/a/j">Jeanne Dupont</a></span>'
+                 + _article_body())
+
+    assert page.to_item()["authors"] == ["Jeanne Dupont"]
+
+
+# ---------------------------------------------------------------- titles
+
+
+def test_site_suffix_is_stripped_when_the_rest_matches_the_h1():
+    page = _page("<title>Un titre | Le Site</title>", "<h1>Autre chose</h1>")
+
+    assert strip_site_name("Un titre | Le Site", ["Un titre"]) == "Un titre"
+    assert page.to_item()["title"] == "Un titre | Le Site"
+
+
+def test_h1_wins_when_metadata_agrees_with_it():
+    head = '<meta property="og:title" content="Un titre - Le Site"><title>Un titre - Le Site</title>'
+
+    page = _page(head, "<h1>Un titre</h1><p>texte</p>")
+
+    assert page.to_item()["title"] == "Un titre"
+
+
+def test_site_logo_h1_does_not_replace_the_headline():
+    head = '<meta property="og:title" content="Le vrai titre de l’article">'
+
+    page = _page(head, "<h1>Le Site</h1><p>texte</p>")
+
+    assert page.to_item()["title"] == "Le vrai titre de l’article"
+
+
+def test_title_with_a_dash_inside_is_kept_whole():
+    assert strip_site_name("Q&A: a - b", []) == "Q&A: a - b"
+
+
+# ---------------------------------------------------------------- dates
+
+
+def test_visible_labels_give_published_and_updated_dates():
+    published, updated = label_dates("Publié le 12 mars 2024 à 10h15 Mis à jour le 13 mars 2024")
+
+    assert published == {"text": "12 mars 2024 à 10h15", "where": "text:label"}
+    assert updated == {"text": "13 mars 2024", "where": "text:label"}
+
+
+def test_time_element_datetime_is_the_published_date():
+    page = _page("", '<p><time datetime="2024-03-12T10:00">12 mars</time></p>' + _article_body())
+
+    assert page.to_item()["published_raw"] == {"text": "2024-03-12T10:00",
+                                               "where": "time[datetime]"}
+
+
+def test_time_element_in_related_box_is_ignored_and_url_date_used():
+    body = _article_body() + ('<aside class="related"><time datetime="2020-01-01">1 janv.</time>'
+                              "</aside>")
+
+    page = _page("", body)
+
+    assert page.to_item()["published_raw"] == {"text": "2024-03-12", "where": "url"}
+
+
+def test_url_date_is_read_from_the_path():
+    assert url_date("https://example.com/2020/02/19/title/") == {"text": "2020-02-19",
+                                                                 "where": "url"}
+    assert url_date("https://example.com/title/") is None
+
+
+def test_page_without_offset_gets_a_timezone_hint_from_other_timestamps():
+    head = ('<meta property="article:published_time" content="2024-03-12T10:00:00">'
+            '<meta property="article:modified_time" content="2024-03-12T12:00:00+01:00">')
+
+    page = _page(head, _article_body(), url="https://example.com/a")
+
+    assert page.to_item()["timezone_hint"] == "+01:00"
+
+
+def test_page_with_offsets_needs_no_timezone_hint():
+    head = '<meta property="article:published_time" content="2024-03-12T10:00:00+01:00">'
+
+    assert _page(head, _article_body()).to_item()["timezone_hint"] is None
+
+
+# ---------------------------------------------------------------- body
+
+
+def test_body_keeps_paragraphs_and_drops_share_newsletter_and_read_also_blocks():
+    body = ("<article><h1>Un titre</h1>"
+            '<div class="share"><a href="#">Partager sur Facebook</a></div>'
+            f"<p>{PROSE}</p>"
+            '<p><strong>Lire aussi :</strong> <a href="/x">Un autre article</a></p>'
+            '<div class="newsletter"><p>Inscrivez-vous à notre newsletter quotidienne.</p></div>'
+            f"<h2>Un intertitre</h2><p>Suite : {PROSE}</p>"
+            '<div class="ad-slot"><span>Publicité</span></div>'
+            '<div class="author-bio"><p>Jeanne Dupont est journaliste depuis vingt ans.</p></div>'
+            "</article>")
+
+    text = _page("", body).to_item()["body"]
+
+    assert text == f"{PROSE}\n\nUn intertitre\n\nSuite : {PROSE}"
+
+
+def test_jsonld_article_body_is_used_when_the_html_has_much_less_text():
+    long_body = "\n".join([PROSE] * 10)
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "T", "articleBody": long_body}),
+                 f"<article><p>{PROSE}</p></article>")
+
+    assert page.to_item()["body"].count(PROSE) == 10
+
+
+def test_css_override_selects_the_body_and_the_title():
+    body = (f'<div class="main"><p>{PROSE}</p></div><div class="other"><p>Autre {PROSE}</p></div>'
+            '<span class="t">Titre choisi</span>')
+
+    page = _page("", body, selectors={"body": ".other", "title": ".t"})
+
+    assert page.to_item()["body"] == f"Autre {PROSE}"
+    assert page.to_item()["title"] == "Titre choisi"
+
+
+def test_invalid_css_override_is_ignored():
+    page = _page("", _article_body(), selectors={"body": "p[[["})
+
+    assert PROSE in page.to_item()["body"]
+
+
+# ---------------------------------------------------------------- language
+
+
+def test_declared_language_is_kept_when_the_text_agrees():
+    assert choose_language(["fr-FR"], PROSE * 3) == "fr"
+
+
+def test_text_overrides_a_wrong_declaration():
+    english = ("The government presented on Tuesday a bill that is to regulate the use of "
+               "artificial intelligence in the administration, and the unions reacted within "
+               "the day by asking for guarantees for the staff. ") * 3
+
+    assert choose_language(["fr"], english) == "en"
+
+
+def test_language_is_detected_from_text_when_nothing_is_declared():
+    assert detect_language(PROSE * 3)[0] == "fr"
+    assert _page("", _article_body()).to_item()["language"] == "fr"
+
+
+# ---------------------------------------------------------------- robustness and verdicts
+
+
+@pytest.mark.parametrize("html", ["", b"", "   ", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20,
+                                  b"\x00\x01\x02" * 1000])
+def test_empty_or_binary_input_gives_an_empty_item_and_a_negative_verdict(html):
+    page = ArticlePage(URL, html)
+
+    item = page.to_item()
+    is_article, reason = page.article_verdict()
+
+    assert is_article is False
+    assert reason.startswith("not-html")
+    assert item["url"] == URL
+    assert item["authors"] == [] and item["tags"] == []
+    assert item["body"] == ""
+
+
+def test_broken_html_still_gives_title_and_text():
+    html = f"<html><head><title>Un titre</title><body><div><p>{PROSE}<p>{PROSE}</div></span>"
+
+    item = ArticlePage(URL, html).to_item()
+
+    assert item["title"] == "Un titre"
+    assert PROSE in item["body"]
+
+
+def test_bytes_in_a_declared_legacy_charset_are_decoded():
+    html = ("<html><head><meta charset='iso-8859-1'><title>Café crème</title></head>"
+            f"<body><p>{PROSE}</p></body></html>").encode("iso-8859-1", errors="replace")
+
+    assert ArticlePage(URL, html).to_item()["title"] == "Café crème"
+
+
+def test_huge_input_does_not_crash():
+    html = "<html><body>" + "<div><p>bla bla bla, bla.</p></div>" * 50_000 + "</body></html>"
+
+    assert isinstance(ArticlePage(URL, html).to_item()["body"], str)
+
+
+def test_listing_page_is_not_an_article():
+    head = ('<meta property="og:type" content="website">'
+            + _jsonld({"@type": "CollectionPage", "name": "Vidéos"}))
+    body = "".join(f'<a href="/v/{i}">Vidéo {i}</a>' for i in range(30))
+
+    is_article, reason = _page(head, body).article_verdict()
+
+    assert is_article is False
+    assert "og:type=website" in reason
+
+
+def test_item_has_exactly_the_item_fields():
+    fetched = datetime(2024, 3, 12, tzinfo=UTC)
+
+    item = _page("", _article_body(), source="site", fetched_at=fetched, section="tech").to_item()
+
+    assert set(item) == {
+        "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
+        "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
+        "fetched_at", "timezone_hint",
+    }
+    assert item["fetched_at"] is fetched
+    assert item["section"] == "tech"
+    assert item["source"] == "site"
+
+
+def test_canonical_and_image_urls_are_made_absolute():
+    head = '<link rel="canonical" href="/canon"><meta property="og:image" content="/i.jpg">'
+
+    item = _page(head, _article_body()).to_item()
+
+    assert item["canonical_url"] == "https://news.example.fr/canon"
+    assert item["image_url"] == "https://news.example.fr/i.jpg"
+
+
+def test_parse_html_rejects_empty_documents():
+    assert parse_html("") is None
+    assert parse_html("<!-- only a comment -->") is None
