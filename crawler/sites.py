@@ -5,6 +5,12 @@ are merged over it (a table with the same key replaces the built-in entry). A `[
 table holds conventions shared by many sites (a CMS's URL shapes); a site says `profile = "NAME"`
 and its own keys win over the profile's.
 
+`feeds` and `sitemaps` take absolute URLs or paths (`/feed/`) resolved against `home` (default: the
+first section's scheme and host), so a profile can name a CMS's feed once for every site. A
+sitemap URL ending in `/robots.txt` stands for the sitemaps that robots.txt lists.
+`discover_feeds = true` also follows the feeds the home page declares (`<link rel="alternate">`).
+`sources` (default: every kind the entry lists) says which of sections, feeds and sitemaps run.
+
 Every entry is validated when the catalogue is loaded: a wrong type, an unknown key or a bad
 pattern raises `CatalogueError` naming the file, the site and the key, before any request is made.
 """
@@ -18,9 +24,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 BUILTIN_CATALOGUE = Path(__file__).with_name("sites.toml")
-SITE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+SITE_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]{1,40}$")
 SELECTOR_FIELDS = frozenset(
     {"title", "subtitle", "authors", "published", "updated", "section", "tags", "body", "image"}
 )
@@ -50,13 +57,25 @@ class Site:
     selectors: Mapping[str, str] = field(default_factory=dict)
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
-    sources: frozenset[str] = SOURCE_KINDS
+    sources: frozenset[str] = frozenset({"sections"})
     max_pages: int = 5
     max_articles: int = 1000
     stop_when_known: bool = True
     max_age_days: float | None = None
     profile: str | None = None
     origin: str = ""  # the file this entry came from, for messages
+    home: str = ""  # the site's home page (feeds/sitemaps paths are resolved against it)
+    discover_feeds: bool = False
+
+    @property
+    def listed_sources(self) -> frozenset[str]:
+        """The source kinds this entry has something for."""
+        listed = {"sections"}
+        if self.feeds or self.discover_feeds:
+            listed.add("feeds")
+        if self.sitemaps:
+            listed.add("sitemaps")
+        return frozenset(listed)
 
 
 # key -> (type(s), required); the field names are the TOML keys
@@ -80,6 +99,8 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "stop_when_known": (bool, False),
     "max_age_days": ((int, float), False),
     "profile": (str, False),
+    "home": (str, False),
+    "discover_feeds": (bool, False),
 }
 
 
@@ -186,9 +207,36 @@ def _build_site(
                    f"{', '.join(sorted(SELECTOR_FIELDS))}")
     if not all(isinstance(v, str) for v in selectors.values()):
         raise fail("selectors", "must map field names to CSS selector strings")
-    sources = frozenset(strings("sources")) if "sources" in merged else SOURCE_KINDS
+    first_section = next(iter(sections.values()))
+    home = merged.get("home") or urljoin(first_section, "/")
+    if not home.startswith(("http://", "https://")):
+        raise fail("home", f"must be an absolute http(s) URL, got {home!r}")
+
+    def locations(name: str) -> tuple[str, ...]:
+        resolved = []
+        for text in strings(name):
+            if not text.startswith(("http://", "https://", "/")):
+                raise fail(name, f"{text!r}: give an absolute http(s) URL or a path starting "
+                           "with /")
+            url = urljoin(home, text)
+            if not urlsplit(url).hostname:
+                raise fail(name, f"{text!r}: no host")
+            resolved.append(url)
+        return tuple(dict.fromkeys(resolved))
+
+    feeds, sitemaps = locations("feeds"), locations("sitemaps")
+    discover = merged.get("discover_feeds", False)
+    listed = {"sections"} | ({"feeds"} if feeds or discover else set()) | (
+        {"sitemaps"} if sitemaps else set())
+    sources = frozenset(strings("sources")) if "sources" in merged else frozenset(listed)
     if sources - SOURCE_KINDS:
-        raise fail("sources", f"unknown source kind(s) {sorted(sources - SOURCE_KINDS)}")
+        raise fail("sources", f"unknown source kind(s) {sorted(sources - SOURCE_KINDS)}; "
+                   f"allowed: {', '.join(sorted(SOURCE_KINDS))}")
+    if sources - listed:
+        raise fail("sources", f"{sorted(sources - listed)} chosen but the entry lists none "
+                   "(add feeds = [...], discover_feeds = true or sitemaps = [...])")
+    if not sources:
+        raise fail("sources", "choose at least one of sections, feeds, sitemaps")
     language = merged["language"].strip().lower()
     if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", language):
         raise fail("language", f"not a BCP 47 language tag: {merged['language']!r}")
@@ -206,8 +254,8 @@ def _build_site(
         next_page_css=merged.get("next_page_css", DEFAULT_NEXT_PAGE_CSS),
         next_page_patterns=patterns("next_page_patterns"),
         selectors=dict(selectors),
-        feeds=strings("feeds"),
-        sitemaps=strings("sitemaps"),
+        feeds=feeds,
+        sitemaps=sitemaps,
         sources=sources,
         max_pages=positive("max_pages", 5),
         max_articles=positive("max_articles", 1000),
@@ -215,6 +263,8 @@ def _build_site(
         max_age_days=positive("max_age_days", None),
         profile=profile_name,
         origin=origin,
+        home=home,
+        discover_feeds=discover,
     )
 
 
