@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 _TRANSIENT_FIELDS = ("timezone_hint",)
 
 
+class InvalidArticle(DropItem):
+    """An item the validator refused: the page is not usable as an article."""
+
+
 class _OncePerKind:
     """Log a data problem once per kind at WARNING; later occurrences are only counted."""
 
@@ -66,7 +70,7 @@ class ValidatePipeline:
                 self.stats.inc_value(f"validate/dropped/no_{field}")
                 self.log.warn(f"no_{field}", "dropped an item without %s: %s", field,
                               adapter.get("url"))
-                raise DropItem(f"no {field}")
+                raise InvalidArticle(f"no {field}")
         self.stats.inc_value("validate/ok")
         return item
 
@@ -166,6 +170,7 @@ class StorePipeline:
             raise DatabaseUnavailable(str(exc)) from None
         articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
         articles.ensure_indexes()
+        articles.ensure_schema()
         RunStore(database, settings.get("MONGO_RUNS_COLLECTION")).ensure_indexes()
         return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE"),
                    flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"))

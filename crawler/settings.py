@@ -129,3 +129,5 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.runs.RunRecorder": 100,
 }
+# Pages rejected as not articles are not downloaded again for this many days.
+REJECTED_RECHECK_DAYS = _number("REJECTED_RECHECK_DAYS", 7.0, kind=float)

@@ -19,7 +19,10 @@ from typing import Any
 
 from pymongo import DESCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, CollectionInvalid, OperationFailure, PyMongoError
+
+from crawler.queries import READER_INDEXES, TEXT_INDEX, text_language
+from crawler.schema import mongo_validator
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +91,70 @@ class WriteResult:
     unchanged: int = 0
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(kind: str, message: str, *args: Any) -> None:
+    """WARNING the first time per process for each kind of problem, DEBUG afterwards."""
+    if kind in _warned:
+        logger.debug(message, *args)
+        return
+    _warned.add(kind)
+    logger.warning(message + " (further cases are not logged)", *args)
+
+
+def _unsafe_key(key: object) -> bool:
+    return not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key
+
+
+def sanitise(value: Any, path: str = "") -> Any:
+    """`value` without the dict keys MongoDB would read as an operator or a path, at any depth.
+
+    Page content (a JSON-LD key such as `$where` or `a.b`) must never become a field name.
+
+    >>> sanitise({"a": {"$where": "1", "b.c": 2, "d": [{"$gt": 1, "e": 3}]}, "f": "$x"})
+    {'a': {'d': [{'e': 3}]}, 'f': '$x'}
+    """
+    if isinstance(value, Mapping):
+        clean = {}
+        for key, item in value.items():
+            if _unsafe_key(key):
+                _warn_once("unsafe_key", "dropped the key %r at %s: page content cannot be a "
+                           "field name", key, path or "the top level")
+                continue
+            clean[key] = sanitise(item, f"{path}.{key}" if path else key)
+        return clean
+    if isinstance(value, list | tuple):
+        return [sanitise(item, path) for item in value]
+    return value
+
+
+def prepare_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """An item as the schema stores it (docs/schema.md): safe keys, lists always lists, the
+    dates always present, and `text_language` for the full-text index.
+
+    >>> d = prepare_document({"url": "u", "authors": None, "language": "fr", "x.y": 1})
+    >>> d["authors"], d["tags"], d["published_at"], d["text_language"], "x.y" in d
+    ([], [], None, 'french', False)
+    """
+    clean: dict[str, Any] = sanitise(document)
+    for field in ("authors", "tags"):
+        value = clean.get(field)
+        clean[field] = [value] if isinstance(value, str) else list(value or [])
+    for field in ("published_at", "updated_at"):
+        clean.setdefault(field, None)
+    clean["text_language"] = text_language(clean.get("language"))
+    return clean
+
+
 class ArticleStore:
     """The articles collection: one document per canonical URL (`url`, unique)."""
 
     def __init__(self, database: Database[dict[str, Any]], collection: str = "articles") -> None:
         self.collection = database[collection]
+        # Pages that matched an article pattern but were not articles (hubs, empty pages), so
+        # that incremental runs do not download them again before they are due for a re-check.
+        self.rejected = database[f"{collection}_rejected"]
 
     def ensure_indexes(self) -> None:
         self.collection.create_index("url", unique=True, name="url_unique")
@@ -103,6 +165,23 @@ class ArticleStore:
         self.collection.create_index("fetched_url", name="fetched_url")
         # "What changed since T": one indexed range query on changed_at.
         self.collection.create_index([("changed_at", DESCENDING)], name="changed_at")
+        self.rejected.create_index("url", unique=True, name="url_unique")
+
+    def remember_rejected(self, pages: Mapping[str, str], *, now: dt.datetime) -> None:
+        """Record pages (URL -> reason) that are not articles."""
+        if pages:
+            self.rejected.bulk_write([
+                UpdateOne({"url": url}, {"$set": {"reason": reason, "rejected_at": now}}, upsert=True)
+                for url, reason in pages.items()
+            ], ordered=False)
+
+    def recently_rejected(self, urls: Iterable[str], *, since: dt.datetime) -> set[str]:
+        """The URLs among `urls` rejected as not articles after `since`."""
+        wanted = list(dict.fromkeys(urls))
+        if not wanted:
+            return set()
+        return {d["url"] for d in self.rejected.find(
+            {"url": {"$in": wanted}, "rejected_at": {"$gte": since}}, {"_id": 0, "url": 1})}
 
     def known(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored articles among `urls` (matched on `url` or `fetched_url`), in one query.
@@ -141,7 +220,7 @@ class ArticleStore:
         }
         operations: list[UpdateOne] = []
         inserted = updated = unchanged = 0
-        for document in documents:
+        for document in map(prepare_document, documents):
             url = document["url"]
             fields = {k: v for k, v in document.items() if k not in _BOOKKEEPING and k != "_id"}
             fields.update(last_seen_at=now, run_id=run_id, schema_version=SCHEMA_VERSION)
@@ -181,6 +260,45 @@ class ArticleStore:
     def find(self, query: Mapping[str, Any] | None = None, **kwargs: Any) -> Iterable[dict[str, Any]]:
         return self.collection.find(dict(query or {}), **kwargs)
 
+    def ensure_schema(self) -> None:
+        """The readers' contract: the JSON Schema validator and the indexes of their queries.
+
+        The validator (crawler/schema/article.schema.json, `validationLevel` moderate) is
+        applied with `collMod`; a server that refuses it (no privilege, no validation support)
+        only costs a warning, once: the tests validate what the crawl stores anyway.
+        """
+        validator = {"$jsonSchema": mongo_validator()}
+        options = {"validator": validator, "validationLevel": "moderate",
+                   "validationAction": "error"}
+        database, name = self.collection.database, self.collection.name
+        try:
+            try:
+                database.command("collMod", name, **options)
+            except OperationFailure as exc:
+                if exc.code != 26:  # NamespaceNotFound: the first run on an empty database
+                    raise
+                try:
+                    database.create_collection(name, **options)
+                except CollectionInvalid:  # created meanwhile by another process
+                    database.command("collMod", name, **options)
+        except OperationFailure as exc:
+            _warn_once("validator", "the server did not accept the articles validator (%s); "
+                       "documents are not checked on write", exc.details or exc)
+        for keys, index_options in READER_INDEXES:
+            self.collection.create_index(keys, **index_options)
+        self._ensure_text_index()
+
+    def _ensure_text_index(self) -> None:
+        keys, options = TEXT_INDEX
+        try:
+            self.collection.create_index(keys, **options)
+        except OperationFailure as exc:
+            try:  # nx-27017 refuses to create its full-text tables twice: is it there?
+                self.collection.find_one({"$text": {"$search": "newscrawl"}}, {"_id": 1})
+            except OperationFailure:
+                _warn_once("text_index", "no full-text index on %s (%s): `export --search` "
+                           "will fail", self.collection.name, exc.details or exc)
+
 
 class RunStore:
     """The crawl_runs collection: one document per spider run."""
@@ -205,3 +323,12 @@ class RunStore:
 
     def latest(self, spider: str) -> dict[str, Any] | None:
         return self.collection.find_one({"spider": spider}, {"_id": 0}, sort=[("started_at", DESCENDING)])
+
+    def spiders(self) -> list[str]:
+        """The spiders that have a run record."""
+        return sorted(s for s in self.collection.distinct("spider") if isinstance(s, str))
+
+    def last_successful(self, spider: str) -> dict[str, Any] | None:
+        """The latest finished run of `spider` that did not fail."""
+        return self.collection.find_one({"spider": spider, "failed": False}, {"_id": 0},
+                                        sort=[("started_at", DESCENDING)])

@@ -8,6 +8,7 @@ stops at the end. Each test gets its own database name, dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -74,9 +75,15 @@ class CrawlResult:
 
 
 @pytest.fixture
-def run_scrapy(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
-    """Run `scrapy crawl ...` in a subprocess against the test database and fixture catalogue."""
+def site_copy(tmp_path: Path) -> Iterator[tuple[StaticSite, Path]]:
+    """The fixture site served from a copy that a test may change between runs."""
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "site", root)
+    with StaticSite(root) as site:
+        yield site, root
 
+
+def _command_runner(program: list[str], mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
     def run(*args: str, site: StaticSite | None = None, env: dict[str, str] | None = None,
             timeout: float = 120) -> CrawlResult:
         sites_file = tmp_path / "sites.toml"
@@ -93,9 +100,21 @@ def run_scrapy(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
             **(env or {}),
         }
         before = len(site.paths()) if site else 0
-        proc = subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=full_env,
+        proc = subprocess.run([*program, *args], cwd=ROOT, env=full_env,
                               capture_output=True, text=True, timeout=timeout)
         return CrawlResult(proc.returncode, proc.stdout, proc.stderr,
                            site.paths()[before:] if site else [])
 
     return run
+
+
+@pytest.fixture
+def run_scrapy(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
+    """Run `scrapy ARGS` in a subprocess against the test database and fixture catalogue."""
+    return _command_runner([sys.executable, "-m", "scrapy"], mongo_uri, database_name, tmp_path)
+
+
+@pytest.fixture
+def run_newscrawl(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
+    """Run `newscrawl ARGS` in a subprocess against the test database and fixture catalogue."""
+    return _command_runner([sys.executable, "-m", "crawler.cli"], mongo_uri, database_name, tmp_path)

@@ -15,6 +15,7 @@ import scrapy
 
 from crawler.items import ArticleItem
 from crawler.pages import ArticlePage, SectionPage
+from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import Kind, make_request
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ def parse_flag(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-class SiteSpider(scrapy.Spider):
-    """Crawls one catalogue site. Arguments: max_pages=N, sections=a,b, full=1."""
+class SiteSpider(DiscoveryMixin, scrapy.Spider):
+    """Crawls one catalogue site. Arguments: max_pages=N, sections=a,b, full=1; and, through
+    `DiscoveryMixin`, sources=sections,feeds,sitemaps, since=YYYY-MM-DD, until=YYYY-MM-DD."""
 
     site: ClassVar[Site]
 
@@ -83,6 +85,12 @@ class SiteSpider(scrapy.Spider):
         return chosen
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # --- discovery (crawler/spiders/discovery.py): feeds and sitemaps, as -a sources allows
+        for request in self.discovery_requests():
+            yield request
+        if "sections" not in self.sources:
+            return
+        # --- end of discovery
         for section, url in self.sections.items():
             yield make_request(Kind.SECTION, url, self.parse_listing, section=section, page=1)
 
@@ -124,6 +132,7 @@ class SiteSpider(scrapy.Spider):
 def article_item(response: Response, stats: StatsCollector, **page_options: Any) -> ArticleItem | None:
     """The item of an article page, or None (counted) for a page that is not an article."""
     if not hasattr(response, "text"):
+        response.meta["not_article"] = "not HTML"
         stats.inc_value("article/not_html")
         logger.debug("not an article (not HTML): %s", response.url)
         return None
@@ -131,6 +140,7 @@ def article_item(response: Response, stats: StatsCollector, **page_options: Any)
                        **page_options)
     is_article, reason = page.article_verdict()
     if not is_article:
+        response.meta["not_article"] = reason
         stats.inc_value("article/not_article")
         logger.debug("not an article (%s): %s", reason, response.url)
         return None
