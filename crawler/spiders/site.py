@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import scrapy
+from scrapy.http import TextResponse
 
 from crawler.items import ArticleItem
 from crawler.pages import ArticlePage, SectionPage
@@ -96,9 +97,13 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         section, page = response.meta["section"], response.meta["page"]
-        links = SectionPage(response.url, response.selector, self.site).links()
         stats = self.crawler.stats
         assert stats is not None
+        if not isinstance(response, TextResponse):
+            stats.inc_value("listing/not_html")
+            logger.warning("%s: listing page %s is not HTML", self.name, response.url)
+            return
+        links = SectionPage(response.url, response.selector, self.site).links()
         stats.inc_value("listing/pages")
         stats.inc_value("listing/article_links", len(links.articles))
         if page == 1:  # a section's first page: the run record compares it with the last run
