@@ -11,11 +11,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from crawler.extract.context import in_other_content
 from crawler.extract.jsonld import type_names
 from crawler.extract.text import clean_text, element_text
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 # "By", "Par", "Von"... at the start of a byline, with an optional colon
 BYLINE_PREFIX_RE = re.compile(
@@ -33,6 +34,11 @@ _URL_RE = re.compile(r"^(?:https?:|www\.)|\.(?:com|org|net|html?)(?:/|$)|/", re.
 _EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
 _HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
 _DIGIT_RE = re.compile(r"\d")
+# academic and professional suffixes that follow a name after a comma ("Jane Doe, MD")
+_CREDENTIALS = frozenset({
+    "ma", "md", "phd", "ms", "msc", "mph", "rn", "do", "mba", "bsc", "ba", "jd", "dds", "rd",
+    "lpn", "np", "pa", "cpa", "esq", "jr", "sr", "ii", "iii", "dr", "prof",
+})
 # a byline often continues with the date or a role: cut there
 _TAIL_RE = re.compile(
     r"\s+(?:[-–—|•·]\s+|\bupdated\b|\bpublished\b|\bpublié\b|\bmis à jour\b|\baktualisiert\b|"
@@ -69,6 +75,8 @@ def clean_name(raw: str) -> str | None:
         return None
     if len(name.split()) > MAX_NAME_WORDS or name.casefold() in _NOT_A_NAME:
         return None
+    if name.casefold().strip(".") in _CREDENTIALS:
+        return None
     return name
 
 
@@ -101,6 +109,13 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 def jsonld_authors(value: Any, resolve: Callable[[Any], Any]) -> list[str]:
     """Author names from a JSON-LD `author` value; organisations dropped if a person is named."""
+    people, organisations = jsonld_people_and_organisations(value, resolve)
+    return people or organisations
+
+
+def jsonld_people_and_organisations(value: Any, resolve: Callable[[Any], Any]) -> tuple[
+        list[str], list[str]]:
+    """(people, organisations) named by a JSON-LD `author` value."""
     people: list[str] = []
     organisations: list[str] = []
     items = value if isinstance(value, list) else [value]
@@ -117,12 +132,16 @@ def jsonld_authors(value: Any, resolve: Callable[[Any], Any]) -> list[str]:
         if not isinstance(name, str):
             given, family = item.get("givenName"), item.get("familyName")
             name = " ".join(n for n in (given, family) if isinstance(n, str))
+        is_organisation = bool(type_names(item) & _ORGANISATION_TYPES)
+        if name and not is_organisation:
+            # one Person object is one person: after a comma come roles and affiliations
+            name = name.split(",")[0]
         names = split_names(name) if name else []
-        if type_names(item) & _ORGANISATION_TYPES:
+        if is_organisation:
             organisations.extend(names)
         else:
             people.extend(names)
-    return _unique(people) or _unique(organisations)
+    return _unique(people), _unique(organisations)
 
 
 def meta_authors(values: Iterable[str]) -> list[str]:
@@ -133,41 +152,62 @@ def meta_authors(values: Iterable[str]) -> list[str]:
 
 
 _BYLINE_SELECTORS = (
-    ".//*[@itemprop='author']",
+    ".//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]",
     ".//*[@rel='author']",
     ".//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')]",
     ".//*[contains(@class, 'author-name') or contains(@class, 'author__name')"
-    " or contains(@class, 'authorName') or contains(@class, 'byline__name')]",
+    " or contains(@class, 'authorName') or contains(@class, 'byline__name')"
+    " or contains(@class, 'authorText') or contains(@class, 'author-text')]",
     ".//*[contains(@class, 'byline') or contains(@id, 'byline')]",
     ".//address",
 )
+def _byline_names(element: Element) -> list[str]:
+    name_node = element.xpath(".//*[@itemprop='name']")
+    if name_node:
+        text = name_node[0].get("content") or element_text(name_node[0])
+    else:
+        text = element.get("content") or element_text(element)
+    if not text:
+        return []
+    # a byline line goes on with the outlet and the date: cut there before judging its length
+    text = _TAIL_RE.sub("", BYLINE_PREFIX_RE.sub("", clean_text(text)))
+    if len(text) > 120:
+        return []
+    return split_names(text)
+
+
+def html_authors(root: Element) -> list[str]:
+    """Names from the first byline markup of the article: itemprop/rel author, author/byline
+    classes, <address>; co-authors are the matches next to it (same parent)."""
+    for xpath in _BYLINE_SELECTORS:
+        try:
+            elements = root.xpath(xpath)
+        except Exception:
+            continue
+        first_parent = None
+        names: list[str] = []
+        for element in elements[:30]:
+            if not isinstance(element.tag, str) or element.tag in ("meta", "link", "body", "html"):
+                continue
+            if first_parent is not None and element.getparent() is not first_parent:
+                continue
+            if first_parent is None and in_other_content(element):
+                continue
+            found = _byline_names(element)
+            if found:
+                names.extend(found)
+                if first_parent is None:
+                    first_parent = element.getparent()
+        if names:
+            return _unique(names)[:10]
+    return []
+
+
 _BYLINE_TEXT_RE = re.compile(
     r"^\s*(?:by|par|von|por|door|przez|av|af|di)\s+"
     r"(\w[\w'’.-]*(?:\s+\w[\w'’.-]*){1,3}(?:\s*(?:,|and|und|et|y|&)\s*\w[\w'’.-]*(?:\s+\w[\w'’.-]*){1,3})*)",
     re.IGNORECASE,
 )
-
-
-def html_authors(root: HtmlElement) -> list[str]:
-    """Names from byline markup: itemprop/rel author, author/byline classes, <address>."""
-    for xpath in _BYLINE_SELECTORS:
-        names: list[str] = []
-        try:
-            elements = root.xpath(xpath)
-        except Exception:
-            continue
-        for element in elements[:10]:
-            if not isinstance(element.tag, str) or element.tag in ("meta", "link", "body", "html"):
-                continue
-            name_node = element.xpath(".//*[@itemprop='name']")
-            text = (name_node[0].get("content") or element_text(name_node[0])) if name_node \
-                else (element.get("content") or element_text(element))
-            if not text or len(text) > 120:
-                continue
-            names.extend(split_names(text))
-        if names:
-            return _unique(names)[:10]
-    return []
 
 
 def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:

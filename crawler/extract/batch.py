@@ -50,10 +50,19 @@ def _display_zone(raw: dict[str, str] | None, fallback: str | None) -> tzinfo | 
     return _zone(fallback)
 
 
-def _iso(value: datetime | None, zone: tzinfo | None) -> str | None:
+# dates.py rules for strings that gave a day but no time of day
+_DAY_ONLY_RULES = ("date-local-tz", "relative-date")
+
+
+def _iso(value: datetime | None, zone: tzinfo | None, rule: str | None) -> str | None:
+    """ISO 8601 in the page's own offset; a bare date when the page gave no time of day
+    (a midnight with an offset would claim a precision the page never had)."""
     if value is None:
         return None
-    return (value.astimezone(zone) if zone is not None else value).isoformat()
+    local = value.astimezone(zone) if zone is not None else value
+    if rule and rule.endswith(_DAY_ONLY_RULES):
+        return local.date().isoformat()
+    return local.isoformat()
 
 
 def extract_html(html: str | bytes, url: str, *, id: str | None = None,
@@ -65,9 +74,12 @@ def extract_html(html: str | bytes, url: str, *, id: str | None = None,
     zone_name = item["timezone_hint"]
     resolve_item_dates(item, language=item["language"], timezone=zone_name,
                        fetched_at=fetched_at)
+    rules = item.get("date_source") or {}
     item["published_at"] = _iso(item["published_at"],
-                                _display_zone(item["published_raw"], zone_name))
-    item["updated_at"] = _iso(item["updated_at"], _display_zone(item["updated_raw"], zone_name))
+                                _display_zone(item["published_raw"], zone_name),
+                                rules.get("published"))
+    item["updated_at"] = _iso(item["updated_at"], _display_zone(item["updated_raw"], zone_name),
+                              rules.get("updated"))
     item["fetched_at"] = fetched_at.isoformat()
     item["published"] = item["published_at"]
     item["lang"] = item["language"]

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from crawler.extract.text import BLOCK_TAGS, clean_text
+from crawler.extract.text import BLOCK_TAGS, clean_text, text_content
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 # never article text
 _SKIP_TAGS = frozenset({
@@ -69,7 +69,7 @@ _SEE_ALSO_RE = re.compile(
 )
 
 
-def _attributes(element: HtmlElement) -> str:
+def _attributes(element: Element) -> str:
     return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
 
 
@@ -90,7 +90,7 @@ def _has_boilerplate_names(attributes: str) -> bool:
     return negative and not positive
 
 
-def _inline_text(element: HtmlElement) -> str:
+def _inline_text(element: Element) -> str:
     parts = [element.text or ""]
     for child in element:
         if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
@@ -99,7 +99,7 @@ def _inline_text(element: HtmlElement) -> str:
     return "".join(parts)
 
 
-def _own_text(element: HtmlElement) -> str:
+def _own_text(element: Element) -> str:
     """Text directly inside an element plus its inline children, not its block children."""
     parts = [element.text or ""]
     for child in element:
@@ -110,7 +110,7 @@ def _own_text(element: HtmlElement) -> str:
     return "".join(parts)
 
 
-def _visible_length(element: HtmlElement) -> int:
+def _visible_length(element: Element) -> int:
     """Characters of text under an element, scripts and styles left out (no whitespace fold)."""
     total = 0
     for node in element.iter():
@@ -135,18 +135,18 @@ class BodyFinder:
     BAD_WEIGHT = 0.7
     MIN_PARAGRAPH = 25
 
-    def __init__(self, root: HtmlElement) -> None:
+    def __init__(self, root: Element) -> None:
         self.root = root
-        self._boilerplate: dict[HtmlElement, bool] = {}
+        self._boilerplate: dict[Element, bool] = {}
         self._page_length = max(1, _visible_length(root))
 
-    def is_boilerplate(self, element: HtmlElement) -> bool:
+    def is_boilerplate(self, element: Element) -> bool:
         cached = self._boilerplate.get(element)
         if cached is None:
             cached = self._boilerplate[element] = self._judge(element)
         return cached
 
-    def _judge(self, element: HtmlElement) -> bool:
+    def _judge(self, element: Element) -> bool:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIP_TAGS:
             return True
@@ -161,12 +161,13 @@ class BodyFinder:
             return True
         if not _has_boilerplate_names(_attributes(element)):
             return False
-        return _visible_length(element) < 0.35 * self._page_length
+        # string() counts script text too, which only makes a container harder to drop
+        return len(text_content(element)) < 0.35 * self._page_length
 
-    def scores(self) -> dict[HtmlElement, float]:
+    def scores(self) -> dict[Element, float]:
         """Worth of every container that holds some text."""
-        good: dict[HtmlElement, float] = {}
-        bad: dict[HtmlElement, float] = {}
+        good: dict[Element, float] = {}
+        bad: dict[Element, float] = {}
         stack = [self.root]
         while stack:
             element = stack.pop()
@@ -190,13 +191,13 @@ class BodyFinder:
             worth[element] = value - self.BAD_WEIGHT * bad.get(element, 0.0)
         return worth
 
-    def _paragraph_text(self, element: HtmlElement) -> tuple[str, int]:
+    def _paragraph_text(self, element: Element) -> tuple[str, int]:
         text = clean_text(_inline_text(element))
         links = sum(len(clean_text(_inline_text(a))) for a in element.iter("a"))
         return text, links
 
-    def _credit(self, element: HtmlElement, text: str, links: int, good: dict[HtmlElement, float],
-                bad: dict[HtmlElement, float], *, is_paragraph: bool) -> None:
+    def _credit(self, element: Element, text: str, links: int, good: dict[Element, float],
+                bad: dict[Element, float], *, is_paragraph: bool) -> None:
         length = len(text)
         if not length:
             return
@@ -206,7 +207,7 @@ class BodyFinder:
             good_points, bad_points = float(prose), float(links)
         else:
             good_points, bad_points = 0.0, float(length)
-        node: HtmlElement | None = element
+        node: Element | None = element
         while node is not None:
             if good_points:
                 good[node] = good.get(node, 0.0) + good_points
@@ -216,10 +217,10 @@ class BodyFinder:
                 break
             node = node.getparent()
 
-    def content_root(self) -> HtmlElement | None:
+    def content_root(self) -> Element | None:
         """The best container; ancestors come first in document order, so ties go deeper."""
         worth = self.scores()
-        best: HtmlElement | None = None
+        best: Element | None = None
         best_worth = 0.0
         for element in self.root.iter():
             value = worth.get(element)
@@ -252,7 +253,7 @@ class _Paragraphs:
         self._kind = kind
 
 
-def _walk(element: HtmlElement, out: _Paragraphs, in_link: bool, finder: BodyFinder) -> None:
+def _walk(element: Element, out: _Paragraphs, in_link: bool, finder: BodyFinder) -> None:
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):
@@ -278,7 +279,7 @@ def _walk(element: HtmlElement, out: _Paragraphs, in_link: bool, finder: BodyFin
         out.add(child.tail, in_link)
 
 
-def paragraphs_of(roots: Iterable[HtmlElement], finder: BodyFinder) -> list[str]:
+def paragraphs_of(roots: Iterable[Element], finder: BodyFinder) -> list[str]:
     """Clean paragraphs from the content roots, boilerplate blocks dropped."""
     collector = _Paragraphs()
     for root in roots:
@@ -314,7 +315,7 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     return out
 
 
-def extract_body(tree: HtmlElement, roots: list[HtmlElement] | None = None) -> str:
+def extract_body(tree: Element, roots: list[Element] | None = None) -> str:
     """Article text of a page, paragraphs separated by a blank line ("" when none found).
 
     `roots` are the containers to read (a per-site selector's matches); found by scoring when

@@ -8,13 +8,15 @@ found; turning them into datetimes is `crawler.dates`' job.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypedDict
 
+from crawler.extract.context import in_other_content
 from crawler.extract.jsonld import as_text
-from crawler.extract.text import clean_text
+from crawler.extract.text import clean_text, text_content
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
     from crawler.extract.jsonld import JsonLd
     from crawler.extract.metatags import MetaTags
@@ -75,46 +77,30 @@ _URL_DATE_RE = re.compile(
     r"/((?:19|20)\d{2})[/-]([01]?\d)[/-]([0-3]?\d)(?:/|-|$)|/((?:19|20)\d{2})([01]\d)([0-3]\d)/"
     r"|[/_-]((?:19|20)\d{2})-([01]\d)-([0-3]\d)[/_.-]"
 )
-_IGNORED_ANCESTORS = frozenset({"aside", "nav", "footer"})
-_RELATED_RE = re.compile(r"related|recommend|teaser|sidebar|more-|most-|trending|comment",
-                         re.IGNORECASE)
-
-
 def _found(text: str | None, where: str) -> RawDate | None:
     text = clean_text(text)
     return RawDate(text=text, where=where) if text else None
 
 
-def _in_other_content(element: HtmlElement) -> bool:
-    """True when an element sits in an aside, related-articles box or comments."""
-    for ancestor in element.iterancestors():
-        if ancestor.tag in _IGNORED_ANCESTORS:
-            return True
-        names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
-        if names.strip() and _RELATED_RE.search(names):
-            return True
-    return False
-
-
-def itemprop_date(root: HtmlElement, prop: str) -> RawDate | None:
+def itemprop_date(root: Element, prop: str) -> RawDate | None:
     for element in root.iterfind(f".//*[@itemprop='{prop}']"):
-        if element.tag == "meta" or not _in_other_content(element):
-            value = element.get("content") or element.get("datetime") or element.text_content()
+        if element.tag == "meta" or not in_other_content(element):
+            value = element.get("content") or element.get("datetime") or text_content(element)
             found = _found(value, f"itemprop:{prop}")
             if found:
                 return found
     return None
 
 
-def time_element_date(root: HtmlElement, *, updated: bool) -> RawDate | None:
+def time_element_date(root: Element, *, updated: bool) -> RawDate | None:
     """The first `<time datetime>` outside asides; one marked as the update time for updates."""
     candidates = []
     for element in root.iter("time"):
         value = element.get("datetime")
-        if not value or not clean_text(value) or _in_other_content(element):
+        if not value or not clean_text(value) or in_other_content(element):
             continue
         names = f"{element.get('class') or ''} {element.get('itemprop') or ''}".lower()
-        context = clean_text((element.getparent().text_content() if element.getparent()
+        context = clean_text((text_content(element.getparent()) if element.getparent()
                               is not None else "") or "")[:80]
         is_update = ("modif" in names or "updat" in names
                      or bool(_UPDATED_LABEL_RE.search(context) and not re.search(
@@ -141,7 +127,7 @@ _DATE_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:date|dateline|time|timestamp|publis
 _UPDATE_CLASS_RE = re.compile(r"updat|modif", re.IGNORECASE)
 
 
-def date_class_text(root: HtmlElement) -> RawDate | None:
+def date_class_text(root: Element) -> RawDate | None:
     """The text of the first small element whose class says it is the date ("byline__date").
 
     Relative dates ("il y a 3 heures", "2 hours ago") are often only found this way.
@@ -152,9 +138,33 @@ def date_class_text(root: HtmlElement) -> RawDate | None:
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
         if not names.strip() or not _DATE_CLASS_RE.search(names) or _UPDATE_CLASS_RE.search(names):
             continue
-        text = clean_text(element.text_content())
-        if 4 <= len(text) <= 80 and re.search(r"\d", text) and not _in_other_content(element):
+        text = clean_text(text_content(element))
+        if 4 <= len(text) <= 80 and re.search(r"\d", text) and not in_other_content(element):
             return RawDate(text=text, where="html:date-class")
+    return None
+
+
+_BYLINE_XPATH = (
+    ".//*[contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " or @rel='author' or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')"
+    " or contains(@class, 'byline')]"
+)
+
+
+def byline_date(root: Element) -> RawDate | None:
+    """A date written on the byline line ("Par X | 30 septembre 2018")."""
+    for element in root.xpath(_BYLINE_XPATH)[:5]:
+        if in_other_content(element):
+            continue
+        line = element.getparent() if element.getparent() is not None else element
+        text = clean_text(text_content(line))
+        if len(text) > 300:
+            text = clean_text(text_content(element))
+            if len(text) > 300:
+                continue
+        match = DATE_TEXT_RE.search(text)
+        if match:
+            return RawDate(text=match.group(0), where="text:byline")
     return None
 
 
@@ -194,8 +204,8 @@ def url_date(url: str) -> RawDate | None:
     return RawDate(text=f"{year}-{int(month):02d}-{int(day):02d}", where="url")
 
 
-def find_dates(*, root: HtmlElement | None, jsonld: JsonLd, meta: MetaTags, url: str,
-               visible_text: str, selectors: dict[str, str | None]) -> tuple[
+def find_dates(*, root: Element | None, jsonld: JsonLd, meta: MetaTags, url: str,
+               visible_text: Callable[[], str], selectors: dict[str, str | None]) -> tuple[
                    RawDate | None, RawDate | None]:
     """(published_raw, updated_raw) by the order of trust above."""
     published = _found(selectors.get("published"), "css") if selectors.get("published") else None
@@ -223,11 +233,11 @@ def find_dates(*, root: HtmlElement | None, jsonld: JsonLd, meta: MetaTags, url:
         if updated is None:
             updated = time_element_date(root, updated=True)
     if published is None or updated is None:
-        label_published, label_updated = label_dates(visible_text)
+        label_published, label_updated = label_dates(visible_text())
         published = published or label_published
         updated = updated or label_updated
     if published is None and root is not None:
-        published = date_class_text(root)
+        published = date_class_text(root) or byline_date(root)
     if published is None:
         published = url_date(url)
     return published, updated

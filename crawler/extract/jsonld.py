@@ -7,13 +7,14 @@ Pages put the article in a top-level object, in a list, inside `@graph`, or as t
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 # Blocks bigger than this are product feeds or whole-site dumps, not page metadata.
 MAX_JSONLD_CHARS = 2_000_000
@@ -58,7 +59,7 @@ def parse_jsonld_text(text: str) -> Any:
         return None
 
 
-def jsonld_blocks(tree: HtmlElement) -> list[Any]:
+def jsonld_blocks(tree: Element) -> list[Any]:
     """All parseable JSON-LD values of the page, in document order."""
     blocks = []
     for script in tree.iter("script"):
@@ -114,7 +115,7 @@ class JsonLd:
         self.article = self._pick_article()
 
     @classmethod
-    def from_tree(cls, tree: HtmlElement | None) -> JsonLd:
+    def from_tree(cls, tree: Element | None) -> JsonLd:
         return cls(jsonld_blocks(tree) if tree is not None else [])
 
     def resolve(self, value: Any) -> Any:
@@ -167,7 +168,8 @@ class JsonLd:
 def as_text(value: Any) -> str | None:
     """A schema.org text value: strings as-is, `{"@value"}`/`{"name"}` objects, first of a list."""
     if isinstance(value, str):
-        return value
+        # many CMSs HTML-escape JSON-LD strings ("&quot;", "&#039;")
+        return html.unescape(value) if "&" in value else value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, list):

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from crawler.extract.text import clean_text
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 
 class MetaTags:
     """All `<meta>` values of a page keyed by lowercased name/property/itemprop, in order."""
 
-    def __init__(self, tree: HtmlElement | None) -> None:
+    def __init__(self, tree: Element | None) -> None:
         self.values: dict[str, list[str]] = {}
         if tree is None:
             return

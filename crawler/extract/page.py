@@ -24,14 +24,14 @@ from crawler.extract.jsonld import ARTICLE_TYPES, JsonLd, as_text, as_url, type_
 from crawler.extract.language import choose_language
 from crawler.extract.metatags import MetaTags
 from crawler.extract.selectors import select_all, selected_text, selected_value
-from crawler.extract.text import clean_text, element_text
+from crawler.extract.text import clean_text, element_text, text_content
 from crawler.extract.timezone_hint import guess_timezone
 from crawler.extract.title import choose_title
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class ArticlePage:
     # ------------------------------------------------------------------ parsed parts
 
     @cached_property
-    def tree(self) -> HtmlElement | None:
+    def tree(self) -> Element | None:
         try:
             return parse_html(self._html)
         except Exception:
@@ -96,14 +96,14 @@ class ArticlePage:
         return MetaTags(self.tree)
 
     @cached_property
-    def _body_element(self) -> HtmlElement | None:
+    def _body_element(self) -> Element | None:
         tree = self.tree
         if tree is None:
             return None
         body = tree.find("body")
         return body if body is not None else tree
 
-    def _css(self, field: str) -> list[HtmlElement]:
+    def _css(self, field: str) -> list[Element]:
         selector = self.selectors.get(field)
         if not selector or self.tree is None:
             return []
@@ -148,7 +148,7 @@ class ArticlePage:
             return 0
         total = 0
         for paragraph in body.iter("p"):
-            length = len(clean_text(paragraph.text_content()))
+            length = len(clean_text(text_content(paragraph)))
             if length >= 80:
                 total += length
         return total
@@ -239,11 +239,18 @@ class ArticlePage:
                 names.extend(author_rules.split_names(element_text(element)))
             if names:
                 return names
-        found = author_rules.jsonld_authors(self.jsonld.get("author"), self.jsonld.resolve)
-        if not found:
-            found = author_rules.jsonld_authors(self.jsonld.get("creator"), self.jsonld.resolve)
-        if found:
-            return found
+        people, organisations = author_rules.jsonld_people_and_organisations(
+            self.jsonld.get("author") or self.jsonld.get("creator"), self.jsonld.resolve)
+        if people:
+            return people
+        if organisations:
+            # the publisher named as author: a byline on the page may still name the person
+            body = self._body_element
+            bylines = author_rules.html_authors(body) if body is not None else []
+            keys = {o.casefold() for o in organisations}
+            if bylines and not any(b.casefold() in keys for b in bylines):
+                return bylines
+            return organisations
         found = author_rules.meta_authors(self.meta.all(
             "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
             "sailthru.author", "byl", "twitter:data1" if self.meta.first("twitter:label1",
@@ -293,10 +300,7 @@ class ArticlePage:
                      "updated": selected_value(self._css("updated"))}
         return find_dates(root=self._body_element if self.tree is not None else None,
                           jsonld=self.jsonld, meta=self.meta, url=self.url,
-                          visible_text=self._lazy_visible_text(), selectors=selectors)
-
-    def _lazy_visible_text(self) -> str:
-        return self._visible_text
+                          visible_text=lambda: self._visible_text, selectors=selectors)
 
     @cached_property
     def section(self) -> str | None:

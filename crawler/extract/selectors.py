@@ -11,7 +11,7 @@ from lxml.cssselect import CSSSelector
 from crawler.extract.text import clean_text, element_text
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def _compiled(selector: str) -> CSSSelector | None:
         return None
 
 
-def select_all(tree: HtmlElement, selector: str) -> list[HtmlElement]:
+def select_all(tree: Element, selector: str) -> list[Element]:
     """Elements matching a CSS selector, outermost only (a match inside a match is dropped)."""
     compiled = _compiled(selector)
     if compiled is None:
@@ -34,14 +34,14 @@ def select_all(tree: HtmlElement, selector: str) -> list[HtmlElement]:
         matches = compiled(tree)
     except Exception:
         return []
-    kept: list[HtmlElement] = []
+    kept: list[Element] = []
     for element in matches:
         if not any(element in kept_element.iter() for kept_element in kept):
             kept.append(element)
     return kept
 
 
-def selected_text(elements: list[HtmlElement]) -> str | None:
+def selected_text(elements: list[Element]) -> str | None:
     """The text of the first match that has any."""
     for element in elements:
         text = element.get("content") if element.tag == "meta" else element_text(element)
@@ -51,7 +51,7 @@ def selected_text(elements: list[HtmlElement]) -> str | None:
     return None
 
 
-def selected_value(elements: list[HtmlElement],
+def selected_value(elements: list[Element],
                    attributes: tuple[str, ...] = ("datetime", "content")) -> str | None:
     """An attribute (datetime, content, src...) of the first match, else its text."""
     for element in elements:

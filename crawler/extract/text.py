@@ -6,12 +6,15 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from lxml import etree
+
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 _SPACE_RE = re.compile(r"\s+")
 # invisible characters that pages sprinkle in titles and bylines
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\ufeff\u00ad"), None)
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u200e\u200f\ufeff\u00ad]")
+_STRING = etree.XPath("string()")
 
 
 def clean_text(value: object) -> str:
@@ -22,10 +25,15 @@ def clean_text(value: object) -> str:
     """
     if not isinstance(value, str):
         return ""
-    return _SPACE_RE.sub(" ", value.translate(_INVISIBLE)).strip()
+    return _SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", value)).strip()
 
 
-def element_text(element: HtmlElement) -> str:
+def text_content(element: Element) -> str:
+    """All text under an element, scripts included (lxml's string(), done in C)."""
+    return str(_STRING(element))
+
+
+def element_text(element: Element) -> str:
     """Visible text of an element (not its tail), whitespace collapsed, scripts left out."""
     tag = element.tag
     if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
@@ -46,7 +54,7 @@ BLOCK_TAGS = frozenset({
 })
 
 
-def _collect_text(element: HtmlElement, parts: list[str]) -> None:
+def _collect_text(element: Element, parts: list[str]) -> None:
     tag = element.tag
     if not isinstance(tag, str) or tag in _SKIP_TEXT_TAGS:
         # comments and processing instructions carry no visible text, but their tail does

@@ -81,16 +81,22 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
         return clean_text(selector) or None
     metadata = [clean_text(t) for t in (jsonld, og, twitter, html_title) if t and clean_text(t)]
     headings = [clean_text(h) for h in h1 if clean_text(h)]
+    site_names = list(site_names)
     # an <h1> agreeing with some metadata title, allowing for a site-name tail on the latter
     for heading in headings:
         for candidate in metadata:
             if _similar(heading, candidate) >= 0.9 or _similar(
                     heading, strip_site_name(candidate, [heading], site_names)) >= 0.9:
                 return heading
-            if normalise_for_compare(heading) and normalise_for_compare(heading) in \
-                    normalise_for_compare(candidate) and len(heading) > 0.5 * len(candidate):
-                return heading
-    site_names = list(site_names)
+    # an <h1> that is only part of the metadata headline: the page shows a kicker
+    # ("Topic: headline") or a second line apart, and the metadata has the whole headline
+    for heading in headings:
+        key = normalise_for_compare(heading)
+        for meta_title in (jsonld, og, twitter):
+            text = clean_text(meta_title)
+            if key and text and key in normalise_for_compare(text) and \
+                    len(heading) >= 0.4 * len(text):
+                return strip_site_name(text, [m for m in metadata if m != text], site_names)
     references = [t for t in metadata]
     if jsonld and clean_text(jsonld):
         return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
