@@ -18,12 +18,12 @@ def database_uri(settings: BaseSettings) -> str:
     uri = settings.get("MONGO_URI")
     if uri:
         return str(uri)
-    server = EmbeddedServer(var_dir=Path(settings.get("VAR_DIR")),
-                            port=settings.getint("EMBEDDED_DB_PORT"))
+    server = EmbeddedServer(var_dir=Path(settings.get("VAR_DIR", "var")),
+                            port=settings.getint("EMBEDDED_DB_PORT", 27117))
     return server.ensure_running()
 
 
 def open_database(settings: BaseSettings) -> Database[dict[str, Any]]:
     """Connect (raises `DatabaseUnavailable` with the password masked, or RuntimeError)."""
-    return connect(database_uri(settings), settings.get("MONGO_DATABASE"),
-                   timeout_ms=settings.getint("MONGO_TIMEOUT_MS"))
+    return connect(database_uri(settings), settings.get("MONGO_DATABASE", "newscrawl"),
+                   timeout_ms=settings.getint("MONGO_TIMEOUT_MS", 5000))

@@ -168,12 +168,12 @@ class StorePipeline:
             database = open_database(settings)
         except (DatabaseUnavailable, RuntimeError) as exc:
             raise DatabaseUnavailable(str(exc)) from None
-        articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
+        articles = ArticleStore(database, settings.get("MONGO_COLLECTION", "articles"))
         articles.ensure_indexes()
         articles.ensure_schema()
-        RunStore(database, settings.get("MONGO_RUNS_COLLECTION")).ensure_indexes()
-        return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE"),
-                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"))
+        RunStore(database, settings.get("MONGO_RUNS_COLLECTION", "crawl_runs")).ensure_indexes()
+        return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE", 100),
+                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0))
 
     def open_spider(self) -> None:
         # The run recorder names the run; a crawl without it still gets an id.

@@ -11,8 +11,14 @@ import os
 from pathlib import Path
 
 
-class SettingError(ValueError):
-    """An environment variable that cannot be used as the setting of the same name."""
+class SettingError(SystemExit):
+    """An environment variable that cannot be used as the setting of the same name.
+
+    A SystemExit: a malformed setting stops any command at start with this one line.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"newscrawl: bad setting: {message}")
 
 
 def _text(name: str, default: str) -> str:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.spiderloader import SpiderLoader
 
-from crawler.sites import load_catalogue
+from crawler.sites import CatalogueError, load_catalogue
 from crawler.spiders.site import SiteSpider
 
 if TYPE_CHECKING:
@@ -30,5 +30,11 @@ def spider_class_for(site: Site) -> type[SiteSpider]:
 class CatalogueSpiderLoader(SpiderLoader):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        for key, site in load_catalogue(catalogue_files(settings)).items():
+        try:
+            catalogue = load_catalogue(catalogue_files(settings))
+        except CatalogueError as exc:
+            # The boundary of every `scrapy` and `newscrawl` command: refuse to start, name the
+            # file, site and key, no traceback.
+            raise SystemExit(f"newscrawl: bad site catalogue: {exc}") from None
+        for key, site in catalogue.items():
             self._spiders[key] = spider_class_for(site)

@@ -1,0 +1,107 @@
+"""Each pipeline's decisions and the stats it writes; the store against the real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from crawler.pipelines import DatesPipeline, DedupePipeline, StorePipeline, ValidatePipeline
+from crawler.sites import load_catalogue
+from crawler.spiders.loader import spider_class_for
+from crawler.storage import ArticleStore
+
+FETCHED = dt.datetime(2023, 11, 22, 15, 0, tzinfo=dt.UTC)
+
+
+def article(**fields):
+    base = dict(url="https://fr.softonic.com/articles/a", fetched_url="https://fr.softonic.com/articles/a",
+                title="Titre", body="Corps du texte.", language="fr", fetched_at=FETCHED,
+                authors=[], tags=[], published_raw=None, updated_raw=None, source="softonic_fr")
+    base.update(fields)
+    return ArticleItem(**base)
+
+
+@pytest.fixture
+def crawler():
+    spider_class = spider_class_for(load_catalogue()["softonic_fr"])
+    crawler = get_crawler(spider_class)
+    crawler.spider = spider_class.from_crawler(crawler)
+    return crawler
+
+
+@pytest.mark.parametrize("missing", ["url", "title", "body"])
+def test_validate_drops_an_item_without_a_required_field_and_counts_it(crawler, missing):
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem, match=f"no {missing}"):
+        pipeline.process_item(article(**{missing: "  "}))
+    assert crawler.stats.get_value(f"validate/dropped/no_{missing}") == 1
+    assert pipeline.process_item(article())["title"] == "Titre"
+    assert crawler.stats.get_value("validate/ok") == 1
+
+
+def test_dates_use_the_site_time_zone_and_count_failures(crawler):
+    pipeline = DatesPipeline.from_crawler(crawler)
+    item = pipeline.process_item(article(
+        published_raw={"text": "Publié le 21/11/2023 à 18h05", "where": "text:label"},
+        updated_raw={"text": "31 février 2023", "where": "text:label"}))
+    assert item["published_at"] == dt.datetime(2023, 11, 21, 17, 5, tzinfo=dt.UTC)
+    assert item["updated_at"] is None
+    assert item["date_source"]["published"].startswith("text:label/")
+    assert crawler.stats.get_value("dates/published/parsed") == 1
+    assert crawler.stats.get_value("dates/updated/unparseable") == 1
+
+
+def test_dates_far_in_the_future_are_rejected_not_stored(crawler):
+    pipeline = DatesPipeline.from_crawler(crawler)
+    item = pipeline.process_item(article(published_raw={"text": "2031-01-01T00:00:00Z", "where": "jsonld"}))
+    assert item["published_at"] is None
+    assert crawler.stats.get_value("dates/published/future") == 1
+
+
+def test_dedupe_keys_by_canonical_url_and_drops_the_second(crawler):
+    pipeline = DedupePipeline.from_crawler(crawler)
+    first = pipeline.process_item(article(
+        url="https://fr.softonic.com/articles/a?utm_source=x",
+        fetched_url="https://fr.softonic.com/articles/a?utm_source=x",
+        canonical_url="https://fr.softonic.com/articles/a#top"))
+    assert first["url"] == "https://fr.softonic.com/articles/a"
+    with pytest.raises(DropItem, match="duplicate"):
+        pipeline.process_item(article(url="https://FR.softonic.com/articles/a#comments",
+                                      fetched_url="https://FR.softonic.com/articles/a#comments"))
+    assert crawler.stats.get_value("dedupe/dropped/duplicate") == 1
+
+
+def test_dedupe_ignores_an_off_site_canonical(crawler):
+    pipeline = DedupePipeline.from_crawler(crawler)
+    item = pipeline.process_item(article(canonical_url="https://cdn.example.org/copy"))
+    assert item["url"] == "https://fr.softonic.com/articles/a"
+
+
+def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mongo_uri):
+    crawler = get_crawler(settings_dict={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
+                                         "STORE_BATCH_SIZE": 2})
+    pipeline = StorePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    for url in ("https://h.fr/1", "https://h.fr/2", "https://h.fr/3"):
+        pipeline.process_item(article(url=url, fetched_url=url))
+    assert database["articles"].count_documents({}) == 2  # one batch of two flushed
+    pipeline.close_spider()
+    assert database["articles"].count_documents({}) == 3
+    assert crawler.stats.get_value("store/inserted") == 3
+
+    pipeline.process_item(article(url="https://h.fr/1", fetched_url="https://h.fr/1"))
+    pipeline.process_item(article(url="https://h.fr/2", fetched_url="https://h.fr/2", body="Autre."))
+    pipeline.close_spider()
+    assert crawler.stats.get_value("store/unchanged") == 1
+    assert crawler.stats.get_value("store/updated") == 1
+    docs = {d["url"]: d for d in ArticleStore(database).find({})}
+    assert len(docs) == 3
+    assert docs["https://h.fr/2"]["revision"] == 2 and docs["https://h.fr/1"]["revision"] == 1
+    assert isinstance(docs["https://h.fr/1"]["first_seen_at"], dt.datetime)
+    assert docs["https://h.fr/1"]["first_seen_at"].utcoffset() == dt.timedelta(0)
+    assert isinstance(docs["https://h.fr/2"]["last_seen_at"], dt.datetime)
+    assert "timezone_hint" not in docs["https://h.fr/1"]
