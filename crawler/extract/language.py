@@ -136,8 +136,9 @@ def choose_language(declared: list[str | None], text: str,
     if declared_language in STOPWORDS:
         words = [w.lower() for w in _WORD_RE.findall(text[:4000])]
         own = language_scores(words).get(declared_language, 0.0) if words else 0.0
-        # declared language barely present while another is clearly there
-        if own < 0.04 and confidence >= 0.15:
+        # declared language barely present while another is clearly there (running text in
+        # any of these languages is a quarter or more function words)
+        if own < 0.04 and confidence >= 0.08 and confidence >= 4 * own:
             return detected
         return declared_language
     # a declaration we cannot check by words (ja, ru, ...): trust a different script only
