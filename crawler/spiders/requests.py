@@ -13,19 +13,23 @@ class Kind(enum.Enum):
     SECTION = "section"  # a section's first page, or one of its next pages
     ARTICLE = "article"
     PAGE = "page"  # no-config crawl: any same-site page, article or not
+    FEED = "feed"  # an RSS or Atom feed, or the home page read for the feeds it declares
+    SITEMAP = "sitemap"  # robots.txt, a sitemap index or a sitemap
 
 
 # Articles first: they are what the run is for, and finishing them frees memory.
-_PRIORITY = {Kind.ARTICLE: 10, Kind.SECTION: 0, Kind.PAGE: 0}
+# Feeds before sitemaps: a feed is one small file of the newest articles.
+_PRIORITY = {Kind.ARTICLE: 10, Kind.SECTION: 0, Kind.PAGE: 0, Kind.FEED: 5, Kind.SITEMAP: 1}
 
 
 def make_request(
     kind: Kind, url: str, callback: Callable[..., Any], *, section: str | None,
-    page: int = 1, **meta: Any,
+    page: int = 1, dont_filter: bool = False, **meta: Any,
 ) -> scrapy.Request:
     return scrapy.Request(
         url,
         callback=callback,
         priority=_PRIORITY[kind],
+        dont_filter=dont_filter,
         meta={"kind": kind.value, "section": section, "page": page, **meta},
     )
