@@ -1,21 +1,33 @@
 """`news`: crawl a site that has no catalogue entry, from one start URL.
 
     scrapy crawl news -a url=https://example.com/tech/ [-a max_pages=200] [-a max_depth=3]
+                      [-a sources=sections,feeds,sitemaps] [-a since=2023-11-01 -a until=...]
 
-It follows same-site links breadth-first within a depth and page bound, and stores every page
-whose own markup says it is an article (the same `ArticlePage` verdict as catalogue sites).
+Three sources, as for a catalogue entry (`DiscoveryMixin`): the feeds the start and home pages
+declare, the sitemaps robots.txt names, and the site's own links. Links are sorted by URL shape
+(`guess_link`): article-like URLs (a date, a numeric id, a long slug) are downloaded as
+articles; listing-like URLs (sections, tags, authors, archives) are followed for their links,
+next pages without costing depth; static, account and search pages are skipped. A page is stored
+only when its own markup says article (`ArticlePage.article_verdict()`: structured data,
+OpenGraph type, or a dated <article> with enough text) and its URL is not a listing's. Every guess
+is logged at DEBUG with its reason and counted under `news/guess/...`; the crawl stays on the start
+URL's site and within max_pages downloads and max_depth hops.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 
+from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
+from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
 from crawler.spiders.requests import Kind, make_request
 from crawler.spiders.site import SpiderArgumentError, article_item, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
@@ -27,15 +39,85 @@ logger = logging.getLogger(__name__)
 
 # Links that never lead to an article worth a download.
 _SKIPPED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip", ".mp4",
-                     ".mp3", ".css", ".js", ".xml", ".rss", ".json", ".ico")
+                     ".mp3", ".css", ".js", ".xml", ".rss", ".json", ".ico", ".gz", ".avif")
 
 
-class NewsSpider(scrapy.Spider):
+class Guess(enum.Enum):
+    ARTICLE = "article"
+    LISTING = "listing"  # worth reading for links, never stored
+    SKIP = "skip"  # neither
+
+
+_NOT_CONTENT = re.compile(
+    r"^/(?:[a-z]{2}(?:-[a-z]{2})?/)?(?:wp-admin|wp-login|wp-json|login|logout|connexion|signin|"
+    r"sign-in|register|inscription|account|compte|mon-compte|panier|cart|checkout|search|"
+    r"recherche|newsletter|abonnement|subscribe|contact|a-propos|about|about-us|mentions-legales|"
+    r"legal|cgu|cgv|privacy|confidentialite|cookies|terms|faq|aide|help|jobs|careers|"
+    r"feed|rss|comments|cdn-cgi)(?:/|$|\.)", re.IGNORECASE)
+_LISTING = re.compile(
+    r"(?:^|/)(?:tags?|topics?|themes?|auteurs?|authors?|writers?|contributors?|people|profile|"
+    r"category|categories|categorie|rubriques?|sections?|archives?|page|dossiers?)(?:/|$)|"
+    r"[?&](?:page|paged|p)=\d+|/\d{4}/(?:\d{2}/?)?$", re.IGNORECASE)
+_DATED = re.compile(r"/(?:19|20)\d{2}/\d{1,2}/(?:\d{1,2}/)?(?:\d+/)?[^/]*[a-z][^/]*/?$", re.I)
+_ID_SLUG = re.compile(r"(?:/|-|_)\d{4,}(?:[-_][a-z0-9]+){2,}(?:\.html?)?/?$|"
+                      r"/[a-z0-9]+(?:-[a-z0-9]+){2,}[-_.]?(?:n|a|id)?\d{4,}(?:\.html?)?/?$", re.I)
+_LONG_SLUG = re.compile(r"/[a-z0-9%]+(?:-[a-z0-9%]+){3,}(?:\.s?html?|\.php)?/?$", re.I)
+
+
+def guess_link(url: str) -> tuple[Guess, str]:
+    """What a same-site URL probably leads to, by its shape alone, with the reason.
+
+    >>> guess_link("https://h/2023/11/22/openai-revient/")
+    (<Guess.ARTICLE: 'article'>, 'dated path')
+    >>> guess_link("https://h/tech/1567890-openai-sam-altman-revient.html")[0].value
+    'article'
+    >>> guess_link("https://h/tag/intelligence-artificielle-generative-et-societe/")[0].value
+    'listing'
+    >>> guess_link("https://h/mentions-legales/")[0].value
+    'skip'
+    >>> guess_link("https://h/tech/")
+    (<Guess.LISTING: 'listing'>, 'short path')
+    """
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    target = path + (f"?{parts.query}" if parts.query else "")
+    if _NOT_CONTENT.search(path):
+        return Guess.SKIP, "static, account or search page"
+    if _LISTING.search(target):
+        return Guess.LISTING, "taxonomy, author, archive or page number"
+    if _DATED.search(path):
+        return Guess.ARTICLE, "dated path"
+    if _ID_SLUG.search(path):
+        return Guess.ARTICLE, "numeric id with a slug"
+    if _LONG_SLUG.search(path):
+        return Guess.ARTICLE, "long slug"
+    return Guess.LISTING, "short path"
+
+
+_NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|weiter|siguiente|"
+                        r"successiva|próxima|›|»|→)\s*(?:›|»|→)?\s*$", re.IGNORECASE)
+
+
+def next_page_links(response: Response) -> list[str]:
+    """Next-page candidates: rel=next, then links whose class, label or text says next."""
+    found = response.css("link[rel=next]::attr(href), a[rel~=next]::attr(href)").getall()
+    found += response.xpath(
+        "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') "
+        "or contains(@class, 'next') or contains(@class, 'suivant') "
+        "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'next') "
+        "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'suivant')]/@href"
+    ).getall()
+    for anchor in response.xpath("//a[@href]"):
+        if _NEXT_TEXT.match(" ".join(anchor.xpath(".//text()").getall())):
+            found.append(anchor.attrib["href"])
+    return found
+
+
+class NewsSpider(DiscoveryMixin, scrapy.Spider):
     name = "news"
 
     def __init__(self, *args: Any, url: str | None = None, max_pages: Any = None,
                  max_depth: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
         start = canonical_url(url or "")
         if not start:
             raise SpiderArgumentError("the news spider needs -a url=http(s)://... (a start page)")
@@ -43,9 +125,12 @@ class NewsSpider(scrapy.Spider):
         host = host_of(start)
         self.domains = [host.removeprefix("www.")]
         self.allowed_domains = list(self.domains)
+        super().__init__(*args, **kwargs)
         self.max_pages = parse_positive_int("max_pages", max_pages) if max_pages else None
         self.max_depth = parse_positive_int("max_depth", max_depth) if max_depth else None
         self._scheduled: set[str] = {start}
+        self._scheduled_articles: set[str] = set()
+        self.home_url = urljoin(start, "/")
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -54,27 +139,120 @@ class NewsSpider(scrapy.Spider):
         spider.max_depth = spider.max_depth or crawler.settings.getint("NEWS_MAX_DEPTH")
         return spider
 
+    # ------------------------------------------------------------------ discovery hooks
+
+    def discovery_available_sources(self) -> frozenset[str]:
+        return frozenset(SOURCE_KINDS)
+
+    def discovery_default_sources(self) -> frozenset[str]:
+        return frozenset(SOURCE_KINDS)
+
+    def discovery_domains(self) -> tuple[str, ...]:
+        return tuple(self.domains)
+
+    def discovery_feeds(self) -> tuple[str, ...]:
+        return ()
+
+    def discovery_sitemaps(self) -> tuple[str, ...]:
+        return (urljoin(self.start_url, "/robots.txt"),)
+
+    def discovery_home(self) -> str | None:
+        # the start page's own feeds are read in parse_page
+        return self.home_url if self.home_url != self.start_url else None
+
+    def discovery_max_articles(self) -> int:
+        return self.max_pages or 0
+
+    def discovery_accepts(self, url: str, *, trusted: bool) -> bool:
+        guess, reason = guess_link(url)
+        self._count_guess(url, guess, reason, via="listed")
+        return guess is Guess.ARTICLE or (trusted and guess is not Guess.SKIP)
+
+    def discovery_article_request(self, url: str, **meta: Any) -> scrapy.Request:
+        self._scheduled.add(url)
+        return make_request(Kind.ARTICLE, url, self.parse_page, section=None, depth_left=0, **meta)
+
+    # ------------------------------------------------------------------ crawl
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.discovery_requests():
+            yield request
         yield make_request(Kind.PAGE, self.start_url, self.parse_page, section=None,
-                           depth_left=self.max_depth)
+                           depth_left=self.max_depth, start_page=True)
 
     def parse_page(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
+        stats = self.crawler.stats
+        assert stats is not None
         if not hasattr(response, "text"):
+            stats.inc_value("news/not_html")
             return
-        assert self.crawler.stats is not None
-        item = article_item(response, self.crawler.stats, source=self.domains[0], section=None)
-        if item is not None:
-            yield item
-        depth_left = response.meta.get("depth_left", 0)
-        if depth_left <= 0:
-            return
+        if response.meta.get("start_page") and "feeds" in self.sources:
+            for feed in discover_feeds(response.text, response.url):
+                if on_domains(feed, self.domains):
+                    stats.inc_value("discovery/feeds")
+                    yield make_request(Kind.FEED, feed, self.parse_feed, section=None)
+        guess, reason = guess_link(response.url)
+        is_listing_url = guess is not Guess.ARTICLE and reason != "short path"
+        if is_listing_url and not response.meta.get("start_page"):
+            stats.inc_value("news/guess/not_stored_listing_url")
+            logger.debug("not stored (%s URL): %s", reason, response.url)
+        else:
+            item = article_item(response, stats, source=self.domains[0], section=None)
+            if item is not None:
+                stats.inc_value("news/articles")
+                yield item
+                if guess is not Guess.ARTICLE:
+                    stats.inc_value("news/guess/article_at_unexpected_url")
+        if "sections" in self.sources:
+            yield from self._follow(response)
+
+    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        assert stats is not None
+        depth_left = int(response.meta.get("depth_left") or 0)
+        page_is_article = response.meta.get("kind") == Kind.ARTICLE.value
+        for href in next_page_links(response):
+            url = self._candidate(response, href)
+            if url and self._budget_left():
+                stats.inc_value("news/guess/next_page")
+                logger.debug("next page (link marked next): %s", url)
+                self._scheduled.add(url)
+                yield make_request(Kind.SECTION, url, self.parse_page, section=None,
+                                   depth_left=depth_left)
         for href in response.xpath("//a/@href").getall():
-            url = canonical_url(urljoin(response.url, href.strip()))
-            if (url is None or url in self._scheduled or not on_domains(url, self.domains)
-                    or url.lower().split("?")[0].endswith(_SKIPPED_SUFFIXES)):
+            url = self._candidate(response, href)
+            if url is None:
                 continue
-            if len(self._scheduled) >= (self.max_pages or 0):
-                self.crawler.stats.inc_value("news/max_pages_reached")
+            guess, reason = guess_link(url)
+            self._count_guess(url, guess, reason, via="link")
+            if guess is Guess.SKIP:
+                continue
+            if not self._budget_left():
+                stats.inc_value("news/max_pages_reached")
                 return
-            self._scheduled.add(url)
-            yield make_request(Kind.PAGE, url, self.parse_page, section=None, depth_left=depth_left - 1)
+            if guess is Guess.ARTICLE and (not page_is_article or depth_left > 0):
+                self._scheduled.add(url)
+                self._scheduled_articles.add(url)
+                yield make_request(Kind.ARTICLE, url, self.parse_page, section=None,
+                                   depth_left=max(depth_left - 1, 0))
+            elif guess is Guess.LISTING and depth_left > 0:
+                self._scheduled.add(url)
+                yield make_request(Kind.PAGE, url, self.parse_page, section=None,
+                                   depth_left=depth_left - 1)
+
+    def _candidate(self, response: Response, href: str) -> str | None:
+        url = canonical_url(urljoin(response.url, href.strip()))
+        if (url is None or url in self._scheduled or url in self._scheduled_articles
+                or not on_domains(url, self.domains)
+                or url.lower().split("?")[0].endswith(_SKIPPED_SUFFIXES)):
+            return None
+        return url
+
+    def _budget_left(self) -> bool:
+        return len(self._scheduled) < (self.max_pages or 0)
+
+    def _count_guess(self, url: str, guess: Guess, reason: str, *, via: str) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(f"news/guess/{guess.value}")
+        logger.debug("%s link guessed %s (%s): %s", via, guess.value, reason, url)

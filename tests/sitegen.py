@@ -1,0 +1,150 @@
+"""Generate a news site of a few hundred articles in a folder, for the `news` spider's tests.
+
+The site mixes what real sites do: sections paginated with rel=next and "Suivant" links, tag and
+author pages that list teasers (each an <article> with a date), an about page with long text,
+three article URL shapes (dated, id-slug, long slug), three kinds of article markup (JSON-LD,
+OpenGraph only, a bare dated <article>), a feed of the newest twenty declared on the home page,
+and robots.txt naming a sitemap that lists articles, sections and tag pages alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+SECTIONS = ("tech", "jeux", "science", "mobile")
+TAGS = ("ia", "apple", "android", "cybersecurite", "espace", "consoles", "fibre", "open-source")
+AUTHORS = ("claire-martin", "jean-dupont", "sophie-bernard", "lucas-moreau")
+WORDS = ("nouveau", "telephone", "mise", "jour", "securite", "console", "reseau", "satellite",
+         "prix", "lancement", "test", "donnees", "faille", "ecran", "batterie", "serveur")
+PER_PAGE = 15
+
+
+@dataclass
+class GenArticle:
+    path: str
+    title: str
+    section: str
+    published: dt.datetime
+    tags: tuple[str, ...]
+    author: str
+    markup: str
+
+
+def _paragraphs(title: str, rng: random.Random) -> list[str]:
+    sentences = [
+        f"{title} : les détails de l’annonce ont été confirmés mardi par plusieurs sources.",
+        "Le calendrier prévoit un déploiement progressif, d’abord en France puis dans le reste de l’Europe.",
+        "Les spécialistes interrogés saluent une avancée réelle, tout en restant prudents sur le prix final.",
+        "Plusieurs concurrents devraient réagir dans les prochaines semaines avec des offres comparables.",
+        "La rédaction reviendra sur le sujet dès que les premiers exemplaires seront disponibles en test.",
+    ]
+    rng.shuffle(sentences)
+    return [" ".join(sentences[i:i + 2]) + " " + " ".join(rng.sample(WORDS, 6)) + "."
+            for i in range(0, 5, 2)]
+
+
+def _page(title: str, body: str, head: str = "") -> str:
+    nav = " ".join(f'<a href="/{s}/">{s}</a>' for s in SECTIONS)
+    return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f"</title>{head}</head><body><header><a href=\"/\">GenNews</a><nav>{nav} "
+            '<a href="/a-propos/">À propos</a> <a href="/connexion/">Connexion</a> '
+            '<a href="/recherche/?q=">Recherche</a></nav></header>'
+            f"<main>{body}</main><footer><a href=\"/mentions-legales/\">Mentions légales</a>"
+            "</footer></body></html>\n")
+
+
+def _teaser(article: GenArticle) -> str:
+    return (f'<article class="teaser"><h2><a href="{article.path}">{html.escape(article.title)}</a>'
+            f'</h2><time datetime="{article.published.isoformat()}">{article.published:%d/%m/%Y}'
+            "</time><p>Résumé court.</p></article>")
+
+
+def _write(root: Path, path: str, text: str) -> None:
+    target = root / path.lstrip("/")
+    if path.endswith("/"):
+        target = target / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def generate(root: Path, count: int = 300, seed: int = 7) -> list[GenArticle]:
+    """Write the site under `root`; return its articles, newest first."""
+    rng = random.Random(seed)
+    start = dt.datetime(2023, 11, 22, 18, 0, tzinfo=dt.UTC)
+    articles: list[GenArticle] = []
+    for n in range(count):
+        words = rng.sample(WORDS, 5)
+        title = " ".join(words).capitalize() + f" ({n})"
+        published = start - dt.timedelta(hours=3 * n)
+        section = SECTIONS[n % len(SECTIONS)]
+        slug = "-".join(words) + f"-{n}"
+        shape = n % 3
+        if shape == 0:
+            path = f"/{published:%Y/%m/%d}/{slug}/"
+        elif shape == 1:
+            path = f"/{section}/{100000 + n}-{slug}.html"
+        else:
+            path = f"/articles/{slug}/"
+        articles.append(GenArticle(path, title, section, published,
+                                   tuple(rng.sample(TAGS, 2)), AUTHORS[n % len(AUTHORS)],
+                                   ("jsonld", "opengraph", "bare")[(n // 3) % 3]))
+    for i, article in enumerate(articles):
+        related = [articles[(i + k) % count] for k in (1, 7, 31)]
+        head = f'<link rel="canonical" href="{article.path}">'
+        if article.markup == "jsonld":
+            head += ('<script type="application/ld+json">{"@context":"https://schema.org",'
+                     f'"@type":"NewsArticle","headline":"{article.title}",'
+                     f'"datePublished":"{article.published.isoformat()}"}}</script>')
+        elif article.markup == "opengraph":
+            head += ('<meta property="og:type" content="article">'
+                     f'<meta property="article:published_time" content="{article.published.isoformat()}">')
+        body = "".join(f"<p>{html.escape(p)}</p>" for p in _paragraphs(article.title, rng))
+        links = " ".join(f'<a href="/tag/{t}/">{t}</a>' for t in article.tags)
+        rel = "".join(f'<li><a href="{r.path}">{html.escape(r.title)}</a></li>' for r in related)
+        _write(root, article.path, _page(article.title, (
+            f'<article><h1>{html.escape(article.title)}</h1><p class="byline">'
+            f'<a href="/auteur/{article.author}/">{article.author}</a> '
+            f'<time datetime="{article.published.isoformat()}">{article.published:%d/%m/%Y %H:%M}</time>'
+            f'</p><div class="content">{body}</div><p class="tags">{links}</p></article>'
+            f'<aside><h2>À lire aussi</h2><ul>{rel}</ul></aside>'), head))
+
+    def listing(path: str, title: str, items: list[GenArticle], head: str = "") -> None:
+        pages = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)] or [[]]
+        for number, chunk in enumerate(pages, start=1):
+            url = path if number == 1 else f"{path}page/{number}/"
+            nxt = f"{path}page/{number + 1}/" if number < len(pages) else None
+            extra = head + (f'<link rel="next" href="{nxt}">' if nxt else "")
+            pager = f'<a class="pagination-next" href="{nxt}">Suivant</a>' if nxt else ""
+            _write(root, url, _page(f"{title} - page {number}",
+                                    f"<h1>{title}</h1>{''.join(map(_teaser, chunk))}{pager}", extra))
+
+    for section in SECTIONS:
+        listing(f"/{section}/", section, [a for a in articles if a.section == section],
+                '<meta property="og:type" content="website">')
+    for tag in TAGS:
+        listing(f"/tag/{tag}/", f"Tag {tag}", [a for a in articles if tag in a.tags][:PER_PAGE])
+    for author in AUTHORS:
+        listing(f"/auteur/{author}/", author, [a for a in articles if a.author == author][:PER_PAGE])
+    _write(root, "/", _page("GenNews", "<h1>À la une</h1>" + "".join(map(_teaser, articles[:20])),
+                            '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'))
+    about = "".join(f"<p>{'GenNews est un site d’actualité technologique indépendant. ' * 4}</p>"
+                    for _ in range(4))
+    _write(root, "/a-propos/", _page("À propos", f"<article><h1>À propos</h1>{about}</article>"))
+    items = "".join(f"<item><title>{html.escape(a.title)}</title><link>{a.path}</link>"
+                    f"<pubDate>{a.published:%a, %d %b %Y %H:%M:%S +0000}</pubDate></item>"
+                    for a in articles[:20])
+    (root / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel>'
+                                   f"<title>GenNews</title>{items}</channel></rss>", encoding="utf-8")
+    urls = [f"<url><loc>{a.path}</loc><lastmod>{a.published.isoformat()}</lastmod></url>"
+            for a in articles]
+    urls += [f"<url><loc>/tag/{t}/</loc></url>" for t in TAGS]
+    urls += [f"<url><loc>/{s}/</loc></url>" for s in SECTIONS] + ["<url><loc>/a-propos/</loc></url>"]
+    (root / "sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(urls) + "</urlset>", encoding="utf-8")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /recherche/\nSitemap: /sitemap.xml\n")
+    return articles
