@@ -5,6 +5,8 @@
     newscrawl extract --manifest FILE.jsonl  the same for many pages
     newscrawl demo                           crawl the bundled fixture site offline
     newscrawl db start|stop|status           the embedded default database
+    newscrawl export [--source S ...] [...]  matching articles as JSON lines or CSV (docs/reading.md)
+    newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         catalogue = Path(tmp) / "demo_sites.toml"
         catalogue.write_text(FIXTURE_CATALOGUE.read_text().replace("BASE_URL", site.base_url))
         env = {**os.environ, "SITES_FILE": str(catalogue), "MONGO_DATABASE": database,
-               "AUTOTHROTTLE_ENABLED": "false", "LOG_LEVEL": "WARNING"}
+               "AUTOTHROTTLE_ENABLED": "false", "LOG_LEVEL": "WARNING",
+               "ALLOW_PRIVATE_ADDRESSES": "true"}  # the demo site is on 127.0.0.1
         started = time.monotonic()
         print(f"demo: serving tests/fixtures/site at {site.base_url}, crawling it with "
               f"`scrapy crawl fixture_fr` into database {database!r}...")
@@ -114,6 +117,71 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return run_crawl(args.sites, all_sites=args.all, spider_args=args.spider_args or [])
 
 
+def _reader_stores(settings: Any) -> tuple[Any, Any]:
+    from crawler.connection import open_database
+    from crawler.storage import ArticleStore, RunStore
+
+    database = open_database(settings)
+    return (ArticleStore(database, settings.get("MONGO_COLLECTION")),
+            RunStore(database, settings.get("MONGO_RUNS_COLLECTION")))
+
+
+def _when(text: str) -> Any:
+    from crawler.queries import parse_when
+
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from crawler.export import export
+    from crawler.queries import ArticleQuery
+    from crawler.storage import DatabaseUnavailable
+
+    query = ArticleQuery(sources=tuple(args.source or ()), since=args.since, until=args.until,
+                         changed_since=args.changed_since, section=args.section, tag=args.tag,
+                         search=args.search, language=args.language, limit=args.limit)
+    try:
+        articles, _ = _reader_stores(_settings())
+        if not args.output:
+            try:
+                count = export(articles, query, sys.stdout, fmt=args.format)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `| head`: the reader has all it wants
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
+        else:
+            partial = Path(f"{args.output}.part")
+            with partial.open("w", encoding="utf-8", newline="") as stream:
+                count = export(articles, query, stream, fmt=args.format)
+            partial.replace(args.output)
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"newscrawl export: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        print(f"{count} articles written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from crawler.stats_report import compute_stats, render_table
+    from crawler.storage import DatabaseUnavailable
+
+    try:
+        articles, runs = _reader_stores(_settings())
+        report = compute_stats(articles, runs, days=args.days)
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"newscrawl stats: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +206,33 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the embedded default database")
     db.add_argument("action", choices=["start", "stop", "status"])
     db.set_defaults(func=cmd_db)
+
+    export = commands.add_parser(
+        "export", help="matching articles as JSON lines or CSV",
+        description="Stream matching articles, newest published first (--changed-since: oldest "
+                    "change first; --search: most relevant first). Times: ISO 8601 (UTC unless "
+                    "an offset is given) or an age such as 6h, 3d, 2w.")
+    export.add_argument("--source", action="append", metavar="S",
+                        help="only this source (repeatable)")
+    export.add_argument("--since", type=_when, metavar="T", help="published_at >= T")
+    export.add_argument("--until", type=_when, metavar="T", help="published_at < T")
+    export.add_argument("--changed-since", type=_when, metavar="T",
+                        help="inserted or changed (changed_at) at or after T")
+    export.add_argument("--section", help="section equal to this value")
+    export.add_argument("--tag", help="tags containing this value")
+    export.add_argument("--search", metavar="WORDS", help="full-text search in title, subtitle, body")
+    export.add_argument("--language", metavar="LANG",
+                        help="language equal to LANG (fr, en...); with --search, the words are "
+                             "stemmed in it")
+    export.add_argument("--limit", type=int, default=0, metavar="N", help="at most N articles")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    export.set_defaults(func=cmd_export)
+
+    stats = commands.add_parser("stats", help="per source: articles per day, last good run")
+    stats.add_argument("--days", type=int, default=7, metavar="N", help="days to show (default 7)")
+    stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.set_defaults(func=cmd_stats)
     return parser
 
 
@@ -146,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "extract" and not args.manifest and not (args.file and args.url):
         parser.error("extract needs --manifest FILE, or --url URL FILE")
+    if (args.command == "stats" and args.days < 1) or (args.command == "export" and args.limit < 0):
+        parser.error(f"{args.command}: --days must be at least 1 and --limit at least 0")
     return int(args.func(args))
 
 

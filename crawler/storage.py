@@ -268,8 +268,8 @@ class ArticleStore:
         only costs a warning, once: the tests validate what the crawl stores anyway.
         """
         validator = {"$jsonSchema": mongo_validator()}
-        options = {"validator": validator, "validationLevel": "moderate",
-                   "validationAction": "error"}
+        options: dict[str, Any] = {"validator": validator, "validationLevel": "moderate",
+                                   "validationAction": "error"}
         database, name = self.collection.database, self.collection.name
         try:
             try:
