@@ -5,6 +5,8 @@
     newscrawl extract --manifest FILE.jsonl  the same for many pages
     newscrawl demo                           crawl the bundled fixture site offline
     newscrawl db start|stop|status           the embedded default database
+    newscrawl sites                          the catalogue: key, language, time zone, sources
+    newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
     newscrawl export [--source S ...] [...]  matching articles as JSON lines or CSV (docs/reading.md)
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
 """
@@ -182,6 +184,34 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- sites and check-sites (logic in crawler/checks.py) --------------------------------------
+def cmd_sites(args: argparse.Namespace) -> int:
+    from crawler.checks import catalogue_sites, print_sites
+    from crawler.sites import CatalogueError
+
+    try:
+        print_sites(catalogue_sites(_settings().get("SITES_FILE")), sys.stdout)
+    except CatalogueError as exc:
+        print(f"newscrawl sites: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_check_sites(args: argparse.Namespace) -> int:
+    from crawler.checks import catalogue_sites, http_fetcher, run_checks
+    from crawler.sites import CatalogueError
+
+    settings = _settings()
+    try:
+        sites = catalogue_sites(settings.get("SITES_FILE"), args.sites)
+    except (CatalogueError, KeyError) as exc:
+        print(f"newscrawl check-sites: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    fetch = http_fetcher(user_agent=settings.get("USER_AGENT"), timeout=args.timeout)
+    return run_checks(sites, fetch, sys.stdout)
+# --- end of sites and check-sites ----------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--days", type=int, default=7, metavar="N", help="days to show (default 7)")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
     stats.set_defaults(func=cmd_stats)
+
+    sites = commands.add_parser("sites", help="list the catalogue: key, language, time zone, sources")
+    sites.set_defaults(func=cmd_sites)
+    check = commands.add_parser("check-sites", help="fetch a section, a feed and an article of "
+                                "each site and report what looks broken")
+    check.add_argument("sites", nargs="*", help="site keys (default: every site)")
+    check.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    check.set_defaults(func=cmd_check_sites)
     return parser
 
 
