@@ -41,7 +41,10 @@ def test_crawl_stores_each_fixture_article_once_with_utc_dates(fixture_site, run
         assert got["source"] == "fixture_fr"
         assert got["title"] == want["title"], path
         assert got["authors"] == want["authors"], path
-        assert got["crawl_section"] == want["section"], path
+        if path == EXPECTED["duplicate_links"]["path"]:  # linked from both sections
+            assert got["crawl_section"] in ("actualites", "jeux")
+        else:
+            assert got["crawl_section"] == want["section"], path
         assert got["section"], path
         assert got["language"] == "fr"
         assert got["body"].startswith(want["body_starts"]), path

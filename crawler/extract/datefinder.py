@@ -62,7 +62,7 @@ _PUBLISHED_LABEL = (
     r"publikováno|publicerad|publisert|julkaistu|yayınlanma|опубликовано|дата\s+публикации"
 )
 _UPDATED_LABEL = (
-    r"mis\s+à\s+jour\s+le|mis\s+à\s+jour|mise\s+à\s+jour\s*:|mise\s+à\s+jour\s+le|"
+    r"mis\s+à\s+jour\s+le|mis\s+à\s+jour|mise\s+à\s+jour\s+le|mise\s+à\s+jour|"
     r"dernière\s+mise\s+à\s+jour|updated\s+on|last\s+updated|updated|aktualisiert\s+am|"
     r"aktualisiert|actualizado\s+el|actualizado|aggiornato\s+il|aggiornato|bijgewerkt|"
     r"zaktualizowano|aktualizováno|uppdaterad|oppdatert|päivitetty|güncelleme|обновлено"
@@ -173,6 +173,8 @@ def label_dates(text: str) -> tuple[RawDate | None, RawDate | None]:
 
     >>> label_dates("Publié le 12 mars 2024 à 10h15 Mis à jour le 13 mars 2024")[1]
     {'text': '13 mars 2024', 'where': 'text:label'}
+    >>> label_dates("Publié le 20 novembre 2023 Mise à jour : 22 novembre 2023 à 10h15")[1]
+    {'text': '22 novembre 2023 à 10h15', 'where': 'text:label'}
     """
     published: RawDate | None = None
     updated: RawDate | None = None
