@@ -1,12 +1,15 @@
 """A static web server for a folder of saved pages, on 127.0.0.1 (the demo and the tests use it).
 
 `/a/b/` and `/a/b` serve `a/b/index.html`; the query string is ignored; every request is logged
-(path with query) so tests can assert what the crawler downloaded.
+(path with query) so tests can assert what the crawler downloaded. `redirects` maps request paths
+to the target of a 301 answer (an absolute URL may name another host).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,8 +23,11 @@ _TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-
 class StaticSite:
     """Serve `root` on 127.0.0.1:`port` (0 = any free port) in a background thread."""
 
-    def __init__(self, root: Path, port: int = 0) -> None:
+    def __init__(self, root: Path, port: int = 0, *,
+                 redirects: Mapping[str, str] | None = None, delay: float = 0.0) -> None:
         self.root = root.resolve()
+        self.delay = delay  # seconds before each answer, to emulate network latency
+        self.redirects = dict(redirects or {})
         self.requests: list[str] = []
         self._lock = threading.Lock()
         site = self
@@ -30,6 +36,15 @@ class StaticSite:
             def do_GET(self) -> None:
                 with site._lock:
                     site.requests.append(self.path)
+                if site.delay:
+                    time.sleep(site.delay)
+                target = site.redirects.get(urlsplit(self.path).path)
+                if target is not None:
+                    self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 file = site.resolve(self.path)
                 if file is None:
                     self.send_error(HTTPStatus.NOT_FOUND)

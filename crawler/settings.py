@@ -101,6 +101,16 @@ AUTOTHROTTLE_START_DELAY = _number("AUTOTHROTTLE_START_DELAY", 1.0, kind=float)
 AUTOTHROTTLE_MAX_DELAY = _number("AUTOTHROTTLE_MAX_DELAY", 30.0, kind=float)
 AUTOTHROTTLE_TARGET_CONCURRENCY = _number("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0, kind=float)
 COOKIES_ENABLED = False
+# Catalogue sites, links and redirects to private, loopback or link-local addresses are refused
+# (crawler.middlewares.PrivateAddressMiddleware); true allows them, for local testing only.
+ALLOW_PRIVATE_ADDRESSES = _flag("ALLOW_PRIVATE_ADDRESSES", False)
+DOWNLOADER_MIDDLEWARES = {
+    # after OffsiteMiddleware (50), before RobotsTxtMiddleware (100): no robots.txt is fetched
+    # from a refused host either
+    "crawler.middlewares.PrivateAddressMiddleware": 60,
+    # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
+    "crawler.middlewares.TooLargeMiddleware": 870,
+}
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -95,6 +95,7 @@ def _command_runner(program: list[str], mongo_uri: str, database_name: str, tmp_
             "MONGO_DATABASE": database_name,
             "SITES_FILE": str(sites_file),
             "AUTOTHROTTLE_ENABLED": "false",
+            "ALLOW_PRIVATE_ADDRESSES": "true",  # the fixture sites are on 127.0.0.1
             "VAR_DIR": str(tmp_path / "var"),
             "LOG_LEVEL": "INFO",
             **(env or {}),
