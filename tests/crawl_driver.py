@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     settings.set("SPIDER_MIDDLEWARES", {})
     settings.set("EXTENSIONS", {})
     settings.set("AUTOTHROTTLE_ENABLED", False)
+    settings.set("ALLOW_PRIVATE_ADDRESSES", True)  # the fixture sites are on 127.0.0.1
     settings.set("FEEDS", {out: {"format": "jsonlines"}})
     process = CrawlerProcess(settings)
     crawlers = []
