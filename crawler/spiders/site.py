@@ -145,11 +145,6 @@ def article_item(response: Response, stats: StatsCollector, **page_options: Any)
         return None
     text, charset_problem = page_text(response.body, response.text,
                                       getattr(response, "encoding", None) or "utf-8")
-    if charset_problem:
-        if not stats.get_value("article/charset_mismatch"):
-            logger.warning("wrong charset declaration (%s): %s (further cases are counted, not "
-                           "logged)", charset_problem, response.url)
-        stats.inc_value("article/charset_mismatch")
     page = ArticlePage(response.url, text, fetched_at=dt.datetime.now(dt.UTC), **page_options)
     is_article, reason = page.article_verdict()
     if not is_article:
@@ -157,6 +152,11 @@ def article_item(response: Response, stats: StatsCollector, **page_options: Any)
         stats.inc_value("article/not_article")
         logger.debug("not an article (%s): %s", reason, response.url)
         return None
+    if charset_problem:  # counted for articles only: binary data is "not UTF-8" too
+        if not stats.get_value("article/charset_mismatch"):
+            logger.warning("wrong charset declaration (%s): %s (further cases are counted, not "
+                           "logged)", charset_problem, response.url)
+        stats.inc_value("article/charset_mismatch")
     stats.inc_value("article/extracted")
     return ArticleItem(**page.to_item(), crawl_section=response.meta.get("section"))
 
