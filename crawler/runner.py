@@ -1,7 +1,8 @@
 """`newscrawl crawl`: run catalogue spiders safely from cron and turn the outcome into an exit code.
 
 - one lock per site: an overlapping invocation skips a locked site with a clear line; when every
-  site it was asked for is locked it exits at once with EXIT_LOCKED;
+  site it was asked for is locked it exits at once with EXIT_LOCKED; in distributed mode
+  (`REDIS_URL`, docs/scaling.md) there is no lock: overlapping workers share the site's round;
 - the database is checked before anything starts (EXIT_FAILED and one line if unreachable);
 - all sites run in one process; CONCURRENT_REQUESTS bounds the whole process (shared out between
   the sites) and CONCURRENT_REQUESTS_PER_DOMAIN each site;
@@ -91,22 +92,34 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
         return EXIT_FAILED
 
     locks = []
-    for site in chosen:
+    if settings.get("REDIS_URL"):
+        # Distributed mode: workers of one round share the site through Redis, several of them
+        # may run on this machine; no lock.
+        from crawler.distributed import RedisUnavailable, connect_redis
         try:
-            locks.append(SiteLock(Path(settings.get("LOCK_DIR")), site).acquire())
-        except SiteLocked as exc:
-            print(f"skipped: {exc}")
-    if not locks:
-        print("LOCKED: every requested site is being crawled by another run; nothing to do")
-        return EXIT_LOCKED
+            connect_redis(settings)
+        except RedisUnavailable as exc:
+            print(f"FAILED: {exc}")
+            return EXIT_FAILED
+        runnable = chosen
+    else:
+        for site in chosen:
+            try:
+                locks.append(SiteLock(Path(settings.get("LOCK_DIR")), site).acquire())
+            except SiteLocked as exc:
+                print(f"skipped: {exc}")
+        if not locks:
+            print("LOCKED: every requested site is being crawled by another run; nothing to do")
+            return EXIT_LOCKED
+        runnable = [lock.site for lock in locks]
 
     try:
-        share = max(1, settings.getint("CONCURRENT_REQUESTS") // len(locks))
+        share = max(1, settings.getint("CONCURRENT_REQUESTS") // len(runnable))
         crawlers = {}
-        for lock in locks:
-            crawler = process.create_crawler(lock.site)
+        for site in runnable:
+            crawler = process.create_crawler(site)
             crawler.settings.set("CONCURRENT_REQUESTS", share, priority="cmdline")
-            crawlers[lock.site] = crawler
+            crawlers[site] = crawler
             process.crawl(crawler, **kwargs)
         process.start()
     finally:

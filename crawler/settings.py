@@ -147,3 +147,29 @@ EXTENSIONS = {
 }
 # Pages rejected as not articles are not downloaded again for this many days.
 REJECTED_RECHECK_DAYS = _number("REJECTED_RECHECK_DAYS", 7.0, kind=float)
+
+# --- Distributed mode (docs/scaling.md; logic in crawler/distributed.py) ------------------------
+# REDIS_URL switches a run to distributed mode: every worker with the same REDIS_URL, MONGO_URI
+# and catalogue shares one crawl per site through scrapy-redis. Unset, nothing here applies and
+# Redis is never imported.
+REDIS_URL = _text("REDIS_URL", "")
+if REDIS_URL:
+    REDIS_KEY_PREFIX = _text("REDIS_KEY_PREFIX", "newscrawl")
+    SCHEDULER = "crawler.distributed.RoundScheduler"
+    SCHEDULER_PERSIST = True
+    SCHEDULER_QUEUE_KEY = f"{REDIS_KEY_PREFIX}:%(spider)s:requests"
+    SCHEDULER_DUPEFILTER_KEY = f"{REDIS_KEY_PREFIX}:%(spider)s:dupefilter:%(round)s"
+    # A worker exits once the shared queue has been empty, with nothing in flight anywhere, this long.
+    SCHEDULER_IDLE_BEFORE_CLOSE = _number("SCHEDULER_IDLE_BEFORE_CLOSE", 10.0, kind=float)
+    # A worker silent this long is dead: its in-flight requests go back to the queue.
+    REDIS_WORKER_TIMEOUT = _number("REDIS_WORKER_TIMEOUT", 30.0, kind=float, minimum=1)
+    # An open round (and its duplicate filter) that no worker touches for this long expires.
+    REDIS_ROUND_TTL = _number("REDIS_ROUND_TTL", 86400, minimum=60)
+    # Take from the shared queue only what can be downloaded at once; store each article at once,
+    # so that a killed worker's unfinished requests are exactly its in-flight ones.
+    CONCURRENT_REQUESTS = _number("CONCURRENT_REQUESTS", CONCURRENT_REQUESTS_PER_DOMAIN, minimum=1)
+    STORE_BATCH_SIZE = _number("STORE_BATCH_SIZE", 1, minimum=1)
+    SPIDER_MIDDLEWARES = {**SPIDER_MIDDLEWARES, "crawler.distributed.SeedOncePerRound": 30}
+    EXTENSIONS = {**{k: v for k, v in EXTENSIONS.items() if k != "crawler.runs.RunRecorder"},
+                  "crawler.distributed.RoundRunRecorder": 100}
+# --- end of distributed mode
