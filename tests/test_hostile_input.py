@@ -365,3 +365,47 @@ def test_bad_links_are_never_requested_and_nothing_off_site_is_followed(hostile)
     assert hostile.stats["offsite/filtered"] == 1
     assert "/articles/moved-target" in hostile.documents
     assert "/articles/stolen" not in hostile.documents
+
+
+# --- catalogue and settings: refused at start, one line naming file, site and key ---------------
+
+WRONG_TYPE = """[sites.bad_site]
+name = "Bad"
+domains = "127.0.0.1"
+language = "fr"
+timezone = "Europe/Paris"
+sections = { a = "http://127.0.0.1:9/a/" }
+article_patterns = ['^/a/']
+"""
+UNKNOWN_KEY = WRONG_TYPE.replace('domains = "127.0.0.1"', 'domains = ["127.0.0.1"]\nmax_page = 3')
+
+
+@pytest.mark.parametrize(("program", "args", "catalogue", "key", "problem"), [
+    ("scrapy", ("list",), WRONG_TYPE, "domains", "must be a list, got str"),
+    ("scrapy", ("crawl", "fixture_fr"), UNKNOWN_KEY, "max_page", "unknown key"),
+    ("newscrawl", ("crawl", "--all"), WRONG_TYPE, "domains", "must be a list, got str"),
+])
+def test_a_bad_catalogue_stops_every_command_with_one_line(run_scrapy, run_newscrawl, tmp_path,
+                                                           program, args, catalogue, key, problem):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(catalogue, encoding="utf-8")
+    run = run_scrapy if program == "scrapy" else run_newscrawl
+    result = run(*args, env={"SITES_FILE": str(bad)}, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"newscrawl: bad site catalogue: {bad}: site 'bad_site', key {key!r}: "
+        + result.stderr.split(f"key {key!r}: ", 1)[1].strip()
+    ]
+    assert problem in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "name", "value", "problem"), [
+    (("crawl", "fixture_fr"), "CONCURRENT_REQUESTS", "lots", "expected an integer"),
+    (("list",), "ALLOW_PRIVATE_ADDRESSES", "perhaps", "expected true or false"),
+])
+def test_a_bad_setting_stops_the_command_with_one_line(run_scrapy, args, name, value, problem):
+    result = run_scrapy(*args, env={name: value}, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"newscrawl: bad setting: environment variable {name}={value!r}: {problem}"]
