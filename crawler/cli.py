@@ -137,6 +137,44 @@ def _when(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Load a dead-letter file into the database; running it twice changes nothing more."""
+    import datetime as dt
+
+    from crawler.connection import open_database
+    from crawler.storage import ArticleStore, DatabaseUnavailable, read_dead_letters
+
+    settings = _settings()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"newscrawl replay: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        store = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
+        store.ensure_indexes()
+        totals = {"new": 0, "updated": 0, "unchanged": 0, "refused": 0}
+        batches: dict[str, list[dict[str, Any]]] = {}
+        for run_id, document in read_dead_letters(path):
+            batches.setdefault(run_id, []).append(document)
+        for run_id, documents in batches.items():
+            for start in range(0, len(documents), 100):
+                result = store.upsert_many(documents[start:start + 100], run_id=run_id,
+                                           now=dt.datetime.now(dt.UTC))
+                totals["new"] += result.inserted
+                totals["updated"] += result.updated
+                totals["unchanged"] += result.unchanged
+                totals["refused"] += len(result.rejected)
+                for _, message in result.rejected:
+                    print(f"refused by the server: {message}", file=sys.stderr)
+    except (DatabaseUnavailable, RuntimeError, ValueError) as exc:
+        print(f"newscrawl replay: {exc}", file=sys.stderr)
+        return 1
+    count = sum(len(d) for d in batches.values())
+    print(f"replayed {count} articles from {path}: {totals['new']} new, {totals['updated']} "
+          f"updated, {totals['unchanged']} unchanged, {totals['refused']} refused")
+    return 1 if totals["refused"] else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from crawler.export import export
     from crawler.queries import ArticleQuery
@@ -236,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the embedded default database")
     db.add_argument("action", choices=["start", "stop", "status"])
     db.set_defaults(func=cmd_db)
+
+    replay = commands.add_parser("replay", help="load a dead-letter file of unwritten articles")
+    replay.add_argument("file", help="a dead-letter file written by a run that lost its database")
+    replay.set_defaults(func=cmd_replay)
 
     export = commands.add_parser(
         "export", help="matching articles as JSON lines or CSV",

@@ -3,9 +3,10 @@
 `IncrementalMiddleware` (a spider middleware) sees everything a listing page yields. It looks up
 the page's article links in the articles collection in one query (cached for the run), drops the
 requests of stored articles before they are downloaded, except recent ones due for a refresh,
-and stops following next-page links once a listing page brings no new article. Section pages are
-always fetched. Like scrapy-deltafetch, but the memory is the database everyone can read, not a
-local dbm file that a killed run corrupts.
+and stops following next-page links once a listing page brings no new article (unless the previous
+run did not finish: then it paginates on to catch up). Section pages are always fetched. Like
+scrapy-deltafetch, but the memory is the database everyone can read, not a local dbm file that a
+killed run corrupts.
 
 Pages that match an article pattern but are not articles (a video hub, an item the validator
 dropped) are remembered too, and not downloaded again for REJECTED_RECHECK_DAYS.
@@ -37,7 +38,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.connection import open_database
 from crawler.pipelines import InvalidArticle
-from crawler.storage import ArticleStore
+from crawler.storage import ArticleStore, DatabaseUnavailable
 from crawler.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -101,7 +102,10 @@ class IncrementalMiddleware:
 
     def _flush_rejected(self) -> None:
         pages, self._rejected = self._rejected, {}
-        self.store.remember_rejected(pages, now=dt.datetime.now(dt.UTC))
+        try:
+            self.store.remember_rejected(pages, now=dt.datetime.now(dt.UTC))
+        except DatabaseUnavailable as exc:  # only costs a download of these pages next run
+            logger.warning("could not remember %d non-article pages: %s", len(pages), exc)
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -139,7 +143,12 @@ class IncrementalMiddleware:
                 self.stats.inc_value("incremental/skipped")
                 logger.debug("skipped, already stored: %s", output.url)
         stop_when_known = getattr(getattr(self.crawler.spider, "site", None), "stop_when_known", True)
-        if next_pages and not new and stop_when_known:
+        caught_up = self.stats.get_value("newscrawl/previous_run_complete", True)
+        if next_pages and not new and stop_when_known and not caught_up:
+            self.stats.inc_value("incremental/catch_up_pages")
+            logger.info("the previous run did not finish: following %s's next page to catch up",
+                        response.url)
+        elif next_pages and not new and stop_when_known:
             self.stats.inc_value("incremental/pagination_stopped")
             logger.info("%s has no new article: not following its next page", response.url)
             return
@@ -150,10 +159,16 @@ class IncrementalMiddleware:
         missing = [k for k in dict.fromkeys(keys) if k not in self._known]
         if not missing:
             return
-        found = self.store.known(missing)
-        since = dt.datetime.now(dt.UTC) - self.rejected_recheck
-        for url in self.store.recently_rejected(set(missing) - set(found), since=since):
-            found[url] = {"rejected": True}
+        try:
+            found = self.store.known(missing)
+            since = dt.datetime.now(dt.UTC) - self.rejected_recheck
+            for url in self.store.recently_rejected(set(missing) - set(found), since=since):
+                found[url] = {"rejected": True}
+        except DatabaseUnavailable as exc:
+            # Without the memory, download: a duplicate download costs less than a lost article.
+            self.stats.inc_value("incremental/lookup_failed")
+            logger.warning("cannot look up stored articles (%s): downloading them all", exc)
+            return
         self.stats.inc_value("incremental/lookups")
         for key in missing:
             self._known[key] = found.get(key)

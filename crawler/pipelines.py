@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
@@ -17,7 +18,14 @@ from scrapy.exceptions import DropItem
 
 from crawler.connection import open_database
 from crawler.dates import resolve_item_dates
-from crawler.storage import ArticleStore, DatabaseUnavailable, RunStore, content_hash
+from crawler.storage import (
+    ArticleStore,
+    DatabaseUnavailable,
+    RunStore,
+    WriteResult,
+    append_dead_letters,
+    content_hash,
+)
 from crawler.urls import canonical_url, host_of
 
 if TYPE_CHECKING:
@@ -148,14 +156,24 @@ class DedupePipeline:
 
 
 class StorePipeline:
-    """Upsert articles into MongoDB in batches (size or time threshold, and at close)."""
+    """Upsert articles into MongoDB in batches (size or time threshold, and at close).
+
+    A batch that cannot be written because the database went away is retried with backoff for
+    STORE_RETRY_SECONDS; what still cannot be written, and any document the server refuses, goes
+    to a dead-letter JSON-lines file under DEAD_LETTER_DIR (load it with `newscrawl replay FILE`)
+    and fails the run. Nothing extracted is lost silently.
+    """
 
     def __init__(self, articles: ArticleStore, stats: StatsCollector, *, batch_size: int,
-                 flush_seconds: float) -> None:
+                 flush_seconds: float, retry_seconds: float, dead_letter_dir: Path,
+                 spider_name: str = "crawl") -> None:
         self.articles = articles
         self.stats = stats
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        self.retry_seconds = retry_seconds
+        self.dead_letter_dir = dead_letter_dir
+        self.spider_name = spider_name
         self.run_id = ""
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
@@ -172,8 +190,12 @@ class StorePipeline:
         articles.ensure_indexes()
         articles.ensure_schema()
         RunStore(database, settings.get("MONGO_RUNS_COLLECTION", "crawl_runs")).ensure_indexes()
+        var_dir = Path(settings.get("VAR_DIR", "var"))
         return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE", 100),
-                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0))
+                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
+                   retry_seconds=settings.getfloat("STORE_RETRY_SECONDS", 60.0),
+                   dead_letter_dir=Path(settings.get("DEAD_LETTER_DIR") or var_dir / "dead-letter"),
+                   spider_name=getattr(crawler.spidercls, "name", None) or "crawl")
 
     def open_spider(self) -> None:
         # The run recorder names the run; a crawl without it still gets an id.
@@ -196,9 +218,41 @@ class StorePipeline:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        result = self.articles.upsert_many(batch, run_id=self.run_id, now=dt.datetime.now(dt.UTC))
+        result = self._write_with_retries(batch)
+        if result is None:
+            return
         self.stats.inc_value("store/inserted", result.inserted)
         self.stats.inc_value("store/updated", result.updated)
         self.stats.inc_value("store/unchanged", result.unchanged)
+        if result.rejected:
+            for _, message in result.rejected:
+                logger.error("the database refused an article: %s", message)
+            self._dead_letter([batch[index] for index, _ in result.rejected], "refused by the server")
         logger.debug("stored %d articles: %d new, %d updated, %d unchanged", len(batch),
                      result.inserted, result.updated, result.unchanged)
+
+    def _write_with_retries(self, batch: list[dict[str, Any]]) -> WriteResult | None:
+        deadline = time.monotonic() + self.retry_seconds
+        pause = 0.5
+        while True:
+            try:
+                return self.articles.upsert_many(batch, run_id=self.run_id,
+                                                 now=dt.datetime.now(dt.UTC))
+            except DatabaseUnavailable as exc:
+                if time.monotonic() + pause > deadline:
+                    self._dead_letter(batch, str(exc))
+                    return None
+                self.stats.inc_value("store/retries")
+                logger.warning("database write failed (%s); retrying in %.1f s", exc, pause)
+                # Blocking on purpose: while the database is away, crawling on only piles up
+                # more items to lose.
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
+
+    def _dead_letter(self, documents: list[dict[str, Any]], reason: str) -> None:
+        path = self.dead_letter_dir / f"{self.spider_name}-{self.run_id}.jsonl"
+        written = append_dead_letters(path, documents, run_id=self.run_id, reason=reason)
+        self.stats.inc_value("store/dead_lettered", written)
+        self.stats.set_value("store/dead_letter_file", str(path))
+        logger.error("%d articles could not be written (%s); kept in %s, load them with "
+                     "`newscrawl replay %s`", written, reason, path, path)

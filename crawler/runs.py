@@ -65,6 +65,8 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "errors": int(stats.get("log_count/ERROR", 0)),
         "download_errors": int(stats.get("downloader/exception_count", 0)),
+        "dead_lettered": int(stats.get("store/dead_lettered", 0)),
+        "dead_letter_file": stats.get("store/dead_letter_file"),
         "section_article_links": sections,
     }
 
@@ -79,6 +81,9 @@ def judge_run(figures: Mapping[str, Any], finish_reason: str | None,
     ...           "finished", {"section_article_links": {"news": 12}}, max_error_rate=0.5)
     'section news yielded no article link (12 in the previous run): has its layout changed?'
     """
+    if figures.get("dead_lettered"):
+        return (f"{figures['dead_lettered']} articles could not be written to the database; "
+                f"load them with `newscrawl replay {figures.get('dead_letter_file')}`")
     if finish_reason == "shutdown":
         return "interrupted"
     requests = figures.get("requests", 0)
@@ -117,6 +122,11 @@ class RunRecorder:
 
     def spider_opened(self, spider: Spider) -> None:
         self.previous = self.runs.latest(spider.name)
+        # Did the last run reach the end of its listings? If it was interrupted, killed or cut by
+        # the time limit, the incremental middleware paginates again to catch up.
+        complete = self.previous is None or (self.previous.get("status") == "ok"
+                                             and self.previous.get("finish_reason") == "finished")
+        self.stats.set_value("newscrawl/previous_run_complete", complete)
         self.runs.start({
             "run_id": self.run_id, "spider": spider.name, "host": socket.gethostname(),
             "pid": os.getpid(), "started_at": self.started_at, "status": "running",

@@ -71,6 +71,10 @@ VAR_DIR = _text("VAR_DIR", str(PROJECT_ROOT / "var"))
 EMBEDDED_DB_PORT = _number("EMBEDDED_DB_PORT", 27117, minimum=1)
 STORE_BATCH_SIZE = _number("STORE_BATCH_SIZE", 100, minimum=1)
 STORE_FLUSH_SECONDS = _number("STORE_FLUSH_SECONDS", 5.0, kind=float, minimum=0.1)
+# How long a write is retried while the database is away before its articles go to the
+# dead-letter file (DEAD_LETTER_DIR, default $VAR_DIR/dead-letter) for `newscrawl replay`.
+STORE_RETRY_SECONDS = _number("STORE_RETRY_SECONDS", 60.0, kind=float)
+DEAD_LETTER_DIR = _text("DEAD_LETTER_DIR", "")
 
 # --- Catalogue ---------------------------------------------------------------------------------
 # Extra catalogue files merged over the built-in crawler/sites.toml (os.pathsep-separated).
@@ -96,6 +100,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = _number("RETRY_TIMES", 2)
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
+# Longest wait honoured from a 429/503 Retry-After header, in seconds.
+RETRY_AFTER_MAX = _number("RETRY_AFTER_MAX", 120.0, kind=float)
 AUTOTHROTTLE_ENABLED = _flag("AUTOTHROTTLE_ENABLED", True)
 AUTOTHROTTLE_START_DELAY = _number("AUTOTHROTTLE_START_DELAY", 1.0, kind=float)
 AUTOTHROTTLE_MAX_DELAY = _number("AUTOTHROTTLE_MAX_DELAY", 30.0, kind=float)
@@ -110,6 +116,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
     "crawler.middlewares.TooLargeMiddleware": 870,
+    # Scrapy's retry, waiting for Retry-After on 429/503 (same position as the one it replaces)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.RetryAfterMiddleware": 550,
 }
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -9,22 +9,33 @@ with `$set`/`$setOnInsert`, `find` with `$in`, plain indexes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
+from bson import json_util
 from pymongo import DESCENDING, MongoClient, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, CollectionInvalid, OperationFailure, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+)
 
 from crawler.queries import READER_INDEXES, TEXT_INDEX, text_language
 from crawler.schema import mongo_validator
 
 logger = logging.getLogger(__name__)
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 SCHEMA_VERSION = 1
 # Fields the store owns; everything else in a document comes from the item.
@@ -84,11 +95,58 @@ def connect(uri: str, database: str, *, timeout_ms: int = 5000) -> Database[dict
     return client[database]
 
 
+def _connection_errors_as_unavailable(method: _Method) -> _Method:
+    """A lost connection surfaces as `DatabaseUnavailable` (password masked), so that callers
+    handle an outage without knowing pymongo's exception tree."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ConnectionFailure as exc:
+            raise DatabaseUnavailable(f"lost the database: {mask_uri(str(exc))[:300]}") from None
+
+    return cast("_Method", wrapper)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected: tuple[tuple[int, str], ...] = ()  # (index in the batch, server's message)
+
+
+def append_dead_letters(path: Path, documents: Iterable[Mapping[str, Any]], *, run_id: str,
+                        reason: str) -> int:
+    """Append documents that could not be written to a JSON-lines file; `replay` loads them.
+
+    MongoDB Extended JSON keeps dates as dates. Returns the number of lines written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("a", encoding="utf-8") as handle:
+        for document in documents:
+            line = {"run_id": run_id, "reason": reason, "document": dict(document)}
+            handle.write(json_util.dumps(line, json_options=json_util.RELAXED_JSON_OPTIONS) + "\n")
+            count += 1
+        handle.flush()
+        os.fsync(handle.fileno())
+    return count
+
+
+def read_dead_letters(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
+    """(run_id, document) for each line of a dead-letter file."""
+    options = json_util.JSONOptions(tz_aware=True, tzinfo=dt.UTC)
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json_util.loads(line, json_options=options)
+                yield entry["run_id"], entry["document"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not a dead-letter line ({exc})") from None
 
 
 _warned: set[str] = set()
@@ -167,6 +225,7 @@ class ArticleStore:
         self.collection.create_index([("changed_at", DESCENDING)], name="changed_at")
         self.rejected.create_index("url", unique=True, name="url_unique")
 
+    @_connection_errors_as_unavailable
     def remember_rejected(self, pages: Mapping[str, str], *, now: dt.datetime) -> None:
         """Record pages (URL -> reason) that are not articles."""
         if pages:
@@ -175,6 +234,7 @@ class ArticleStore:
                 for url, reason in pages.items()
             ], ordered=False)
 
+    @_connection_errors_as_unavailable
     def recently_rejected(self, urls: Iterable[str], *, since: dt.datetime) -> set[str]:
         """The URLs among `urls` rejected as not articles after `since`."""
         wanted = list(dict.fromkeys(urls))
@@ -183,6 +243,7 @@ class ArticleStore:
         return {d["url"] for d in self.rejected.find(
             {"url": {"$in": wanted}, "rejected_at": {"$gte": since}}, {"_id": 0, "url": 1})}
 
+    @_connection_errors_as_unavailable
     def known(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored articles among `urls` (matched on `url` or `fetched_url`), in one query.
 
@@ -200,6 +261,7 @@ class ArticleStore:
                     found[key] = document
         return {url: found[url] for url in wanted if url in found}
 
+    @_connection_errors_as_unavailable
     def upsert_many(self, documents: Sequence[Mapping[str, Any]], *, run_id: str,
                     now: dt.datetime) -> WriteResult:
         """Insert new articles, revise changed ones, touch unchanged ones; one bulk write.
@@ -243,16 +305,21 @@ class ArticleStore:
             else:
                 unchanged += 1
                 operations.append(UpdateOne({"url": url}, {"$set": {"last_seen_at": now}}))
+        rejected: list[tuple[int, str]] = []
         try:
             self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
             # Another writer inserted one of these URLs between our read and our write: its
             # upsert lost on the unique index; retried, it updates the winner's document.
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            self.collection.bulk_write([operations[e["index"]] for e in errors], ordered=False)
-        return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged)
+            races = [e for e in errors if e.get("code") == 11000]
+            if races:
+                self.collection.bulk_write([operations[e["index"]] for e in races], ordered=False)
+            # Anything else (a validator refusing a document) loses only that document.
+            rejected = [(e["index"], str(e.get("errmsg", "rejected"))[:300])
+                        for e in errors if e.get("code") != 11000]
+        return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
+                           rejected=tuple(rejected))
 
     def count(self, query: Mapping[str, Any] | None = None) -> int:
         return self.collection.count_documents(dict(query or {}))

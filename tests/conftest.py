@@ -83,23 +83,29 @@ def site_copy(tmp_path: Path) -> Iterator[tuple[StaticSite, Path]]:
         yield site, root
 
 
+def crawl_env(mongo_uri: str, database_name: str, tmp_path: Path, site: Any = None,
+              extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a crawl subprocess: test database, fixture catalogue, no throttling."""
+    sites_file = tmp_path / "sites.toml"
+    base = site.base_url if site else "http://127.0.0.1:9"
+    sites_file.write_text((FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", base))
+    return {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "MONGO_DATABASE": database_name,
+        "SITES_FILE": str(sites_file),
+        "AUTOTHROTTLE_ENABLED": "false",
+        "ALLOW_PRIVATE_ADDRESSES": "true",  # the fixture sites are on 127.0.0.1
+        "VAR_DIR": str(tmp_path / "var"),
+        "LOG_LEVEL": "INFO",
+        **(extra or {}),
+    }
+
+
 def _command_runner(program: list[str], mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
     def run(*args: str, site: StaticSite | None = None, env: dict[str, str] | None = None,
             timeout: float = 120) -> CrawlResult:
-        sites_file = tmp_path / "sites.toml"
-        base = site.base_url if site else "http://127.0.0.1:9"
-        sites_file.write_text((FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", base))
-        full_env = {
-            **os.environ,
-            "MONGO_URI": mongo_uri,
-            "MONGO_DATABASE": database_name,
-            "SITES_FILE": str(sites_file),
-            "AUTOTHROTTLE_ENABLED": "false",
-            "ALLOW_PRIVATE_ADDRESSES": "true",  # the fixture sites are on 127.0.0.1
-            "VAR_DIR": str(tmp_path / "var"),
-            "LOG_LEVEL": "INFO",
-            **(env or {}),
-        }
+        full_env = crawl_env(mongo_uri, database_name, tmp_path, site, env)
         before = len(site.paths()) if site else 0
         proc = subprocess.run([*program, *args], cwd=ROOT, env=full_env,
                               capture_output=True, text=True, timeout=timeout)
