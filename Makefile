@@ -35,6 +35,9 @@ lint: $(STAMP)  ## ruff only
 typecheck: $(STAMP)  ## mypy over crawler/
 	$(BIN)/mypy
 
+bench: $(STAMP)  ## benchmark vs bare Scrapy on nginx (needs `apt-get install -y nginx`), write docs/benchmarks.md
+	$(BIN)/python bench/run.py --write-docs
+
 db-start: $(STAMP)  ## start the embedded database (nx-27017 under var/)
 	$(BIN)/newscrawl db start
 
