@@ -141,8 +141,10 @@ class RoundKeys:
 
 # Pop the best request and record it in the worker's in-flight hash, in one step: a worker killed
 # at any point leaves each request either in the queue or in its in-flight hash. The hash field
-# carries the queue score, so the request goes back with its priority.
+# carries the queue score, so the request goes back with its priority. Returns 0, popping nothing,
+# once the worker's round (ARGV[1]) is no longer the open one.
 _POP_INTO = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #item == 0 then return false end
 redis.call('ZREM', KEYS[1], item[1])
@@ -180,8 +182,12 @@ class InFlightQueue(PriorityQueue):
         self._pop_into = server.register_script(_POP_INTO)
         self._requeue = server.register_script(_REQUEUE)
 
-    def pop_into(self, inflight_key: str) -> tuple[bytes, Request] | None:
-        popped = self._pop_into(keys=[self.key, inflight_key])
+    def pop_into(self, inflight_key: str, *, round_key: str,
+                 round_id: str) -> tuple[bytes, Request] | bool | None:
+        """(hash field, request); None when the queue is empty; False when the round is over."""
+        popped = self._pop_into(keys=[self.key, inflight_key, round_key], args=[round_id])
+        if popped == 0:
+            return False
         if not popped:
             return None
         field, data = popped
@@ -226,6 +232,9 @@ class RoundScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RoundScheduler:
         settings = crawler.settings
+        if not settings.get("MONGO_URI"):
+            logger.warning("distributed mode with the embedded database (MONGO_URI empty): workers "
+                           "on other machines write into databases of their own (docs/scaling.md)")
         return cls(
             connect_redis(settings), crawler,
             key_prefix=settings.get("REDIS_KEY_PREFIX", "newscrawl"),
@@ -248,8 +257,7 @@ class RoundScheduler(Scheduler):
         self.round_id, self.seeds_round = self._join_round()
         self.df = RFPDupeFilter(self.server, debug=self.dupefilter_debug,
                                 key=self.dupefilter_key % {"spider": spider.name, "round": self.round_id})
-        self.server.sadd(self.keys.workers, self.worker)
-        self._tick()
+        self._tick()  # heartbeat, then registration
         for name, value in (("round", self.round_id), ("worker", self.worker),
                             ("seeded", int(self.seeds_round))):
             self.stats.set_value(f"distributed/{name}", value)
@@ -265,6 +273,12 @@ class RoundScheduler(Scheduler):
             return
         if self._ticker is not None and self._ticker.running:
             self._ticker.stop()
+        try:
+            self._leave_round(reason)
+        except RedisError as exc:  # the heartbeat expires: another worker re-queues what we held
+            self._redis_failed(exc)
+
+    def _leave_round(self, reason: str) -> None:
         # The engine has finished every request it took and the pipelines have flushed: what is
         # left in the hash (nothing, normally) goes back to the queue for the others.
         self._forget_finished()
@@ -298,11 +312,17 @@ class RoundScheduler(Scheduler):
         if self.round_over:
             return None
         try:
-            popped = self.queue.pop_into(self.keys.inflight(self.worker))
+            # the engine asks right after a request finishes: the best moment to drop it
+            self._forget_finished()
+            popped = self.queue.pop_into(self.keys.inflight(self.worker), round_key=self.keys.round,
+                                         round_id=self.round_id)
         except RedisError as exc:
             self._redis_failed(exc)
             return None
-        if popped is None:
+        if popped is False:
+            self._round_ended_elsewhere()
+            return None
+        if not isinstance(popped, tuple):
             return None
         field, request = popped
         self._inflight[field] = request
@@ -371,10 +391,8 @@ class RoundScheduler(Scheduler):
             pipe.expire(self.df.key, self.round_ttl)
             pipe.get(self.keys.round)
             current = pipe.execute()[-1]
-            if _text(current or b"") != self.round_id and not self.round_over:
-                self.round_over = True
-                logger.info("%s: round %s has ended; this worker takes no more requests",
-                            self.spider.name, self.round_id)
+            if _text(current or b"") != self.round_id:
+                self._round_ended_elsewhere()
             self._forget_finished()
             self._recover_dead_workers()
         except RedisError as exc:
@@ -428,6 +446,12 @@ class RoundScheduler(Scheduler):
             if current is not None:
                 return _text(current), False
         raise RedisUnavailable(f"could not open or join a round on {self.keys.round}")
+
+    def _round_ended_elsewhere(self) -> None:
+        if not self.round_over:
+            self.round_over = True
+            logger.info("%s: round %s has ended; this worker takes no more requests",
+                        self.spider.name, self.round_id)
 
     def _redis_failed(self, exc: Exception) -> None:
         self.stats.inc_value("distributed/redis_errors")
@@ -508,6 +532,9 @@ class RoundRunRecorder(RunRecorder):
         nothing_to_do = reason == "finished" and figures["requests"] == 0
         failure = None if nothing_to_do else judge_run(figures, reason, self.previous,
                                                        max_error_rate=self.max_error_rate)
+        if failure is None and stats.get("distributed/redis_errors"):
+            failure = (f"Redis failed {stats['distributed/redis_errors']} times: "
+                       "the round may be incomplete")
         status = "interrupted" if reason == "shutdown" else ("failed" if failure else "ok")
         self.stats.set_value("newscrawl/status", status)
         self.stats.set_value("newscrawl/failure_reason", failure)

@@ -1,8 +1,9 @@
 """Incremental crawling: the database is the crawl's memory.
 
-`IncrementalMiddleware` (a spider middleware) sees everything a listing page yields. It looks up
-the page's article links in the articles collection in one query (cached for the run), drops the
-requests of stored articles before they are downloaded, except recent ones due for a refresh,
+`IncrementalMiddleware` (a spider middleware) sees everything a listing page (section, feed,
+sitemap) yields. It looks up the page's article links in the articles collection in one query
+(cached for the run), drops the requests of stored articles before they are downloaded, except
+recent ones due for a refresh and those a sitemap says changed since we last saw them,
 and stops following next-page links once a listing page brings no new article (unless the previous
 run did not finish: then it paginates on to catch up). Section pages are always fetched. Like
 scrapy-deltafetch, but the memory is the database everyone can read, not a local dbm file that a
@@ -83,10 +84,11 @@ class IncrementalMiddleware:
             if response.meta.get("not_article"):
                 self._remember_rejected(response.url, response.meta["not_article"])
             return
-        if response.meta.get("kind") != "section" or self._full_run():
+        kind = response.meta.get("kind")
+        if kind not in _LISTING_KINDS or self._full_run():
             yield from result
             return
-        yield from self._filter_listing(response, list(result))
+        yield from self._filter_listing(response, list(result), paginate=kind == "section")
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         if isinstance(exception, InvalidArticle) and response is not None:
@@ -117,25 +119,30 @@ class IncrementalMiddleware:
         spider = self.crawler.spider
         return bool(getattr(spider, "full", False))
 
-    def _filter_listing(self, response: Response, outputs: list[Any]) -> Iterator[Any]:
-        articles = [o for o in outputs if _is_request(o, "article")]
-        self._lookup([r.url for r in articles])
+    def _filter_listing(self, response: Response, outputs: list[Any], *,
+                        paginate: bool) -> Iterator[Any]:
+        """Drop the known among the article requests a section, feed, sitemap or (no-config
+        crawl) page yields; for a section page, decide whether to follow its next page."""
+        candidates = [o for o in outputs if _is_request(o, "article") or _is_request(o, "page")]
+        self._lookup([r.url for r in candidates])
         now = dt.datetime.now(dt.UTC)
         new = 0
         next_pages = []
         for output in outputs:
-            if _is_request(output, "section"):
+            if paginate and _is_request(output, "section"):
                 next_pages.append(output)
                 continue
-            if not _is_request(output, "article"):
+            if not (_is_request(output, "article") or _is_request(output, "page")):
                 yield output
                 continue
             known = self._known.get(canonical_url(output.url) or output.url)
+            if known is not None and known.get("rejected") and _is_request(output, "page"):
+                known = None  # a no-config crawl reads non-article pages for their links
             if known is None:
                 new += 1
                 self.stats.inc_value("incremental/new")
                 yield output
-            elif self._due_for_refresh(known, now):
+            elif self._due_for_refresh(known, now) or _changed_since_seen(output, known):
                 self.stats.inc_value("incremental/refresh")
                 output.meta["refresh"] = True
                 yield output
@@ -180,6 +187,16 @@ class IncrementalMiddleware:
         if not isinstance(first_seen, dt.datetime) or not isinstance(last_seen, dt.datetime):
             return False
         return now - first_seen < self.refresh_window and now - last_seen >= self.refresh_interval
+
+
+_LISTING_KINDS = frozenset({"section", "feed", "sitemap", "page"})
+
+
+def _changed_since_seen(request: Request, known: dict[str, Any]) -> bool:
+    """A sitemap's lastmod after our last fetch says the article changed."""
+    lastmod, last_seen = request.meta.get("listing_lastmod"), known.get("last_seen_at")
+    return (isinstance(lastmod, dt.datetime) and isinstance(last_seen, dt.datetime)
+            and lastmod > last_seen)
 
 
 def _is_request(output: Any, kind: str) -> bool:

@@ -42,8 +42,10 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in stats.items()
         if key.startswith(("validate/dropped/", "dedupe/dropped/", "window/dropped/"))
     }
-    if stats.get("article/not_article"):
-        dropped["not_article"] = int(stats["article/not_article"])
+    for key, reason in (("article/not_article", "not_article"), ("download/too_large", "too_large"),
+                        ("security/refused_private", "refused_private")):
+        if stats.get(key):
+            dropped[reason] = int(stats[key])
     sections = {
         key.split("/", 2)[2]: int(value)
         for key, value in stats.items() if key.startswith("listing/section_links/")
@@ -65,6 +67,7 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "errors": int(stats.get("log_count/ERROR", 0)),
         "download_errors": int(stats.get("downloader/exception_count", 0)),
+        "charset_mismatches": int(stats.get("article/charset_mismatch", 0)),
         "dead_lettered": int(stats.get("store/dead_lettered", 0)),
         "dead_letter_file": stats.get("store/dead_letter_file"),
         "section_article_links": sections,

@@ -126,10 +126,15 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Default bound of one no-config (`news`) crawl.
 NEWS_MAX_DEPTH = _number("NEWS_MAX_DEPTH", 3)
 NEWS_MAX_PAGES = _number("NEWS_MAX_PAGES", 200, minimum=1)
+# Sitemap indexes: children followed per index (newest first) and levels of indexes followed.
+DISCOVERY_MAX_SITEMAPS = _number("DISCOVERY_MAX_SITEMAPS", 20, minimum=1)
+DISCOVERY_MAX_SITEMAP_DEPTH = _number("DISCOVERY_MAX_SITEMAP_DEPTH", 3, minimum=1)
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.DatesPipeline": 200,
+    # -a since / until: drops articles outside the window once their date is known
+    "crawler.window.DateWindowPipeline": 250,
     "crawler.pipelines.DedupePipeline": 300,
     "crawler.pipelines.StorePipeline": 900,
 }

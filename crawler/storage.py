@@ -70,7 +70,8 @@ def mask_uri(uri: str) -> str:
     >>> mask_uri("mongodb://127.0.0.1:27017")
     'mongodb://127.0.0.1:27017'
     """
-    return re.sub(r"(?<=://)([^:/@]+):([^@]*)@", r"\1:***@", uri)
+    # Up to the last "@" before the host: an unescaped "@" may be part of the password.
+    return re.sub(r"(?<=://)([^:/@]+):(.*)@(?=[^@]*$)", r"\1:***@", uri)
 
 
 def connect(uri: str, database: str, *, timeout_ms: int = 5000) -> Database[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -211,3 +213,34 @@ def test_run_record_describes_the_run(site_copy, run_scrapy, database):
     assert {d["run_id"] for d in database["articles"].find()} == {record["run_id"]}
     indexes = database["crawl_runs"].index_information()
     assert any(dict(spec["key"]).get("spider") is not None for spec in indexes.values())
+
+
+def test_articles_found_in_feeds_and_sitemaps_are_not_downloaded_again(tmp_path, mongo_uri,
+                                                                        database_name, database):
+    from tests.conftest import ROOT, crawl_env
+    from tests.sitefixtures import LocalSite
+
+    site = LocalSite.start("techcrunch", tmp_path)
+    try:
+        env = crawl_env(mongo_uri, database_name, tmp_path)
+        (tmp_path / "sites.toml").write_text(site.toml, encoding="utf-8")
+
+        def crawl() -> list[str]:
+            before = len(site.server.paths())
+            proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "techcrunch"], cwd=ROOT,
+                                  env=env, capture_output=True, text=True, timeout=120)
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            return site.server.paths()[before:]
+
+        first = crawl()
+        stored = database["articles"].count_documents({})
+        assert stored == 2
+        paths = {"/" + d["url"].split("/", 3)[3] for d in database["articles"].find()}
+        assert paths <= set(first)  # both articles downloaded, one from the feed or sitemap
+        second = crawl()
+        assert not paths & set(second)  # neither is downloaded again
+        assert any("feed" in p for p in second) and any("sitemap" in p for p in second)
+        assert database["articles"].count_documents({}) == stored
+        assert last_run(database)["articles"]["skipped_known"] >= 2
+    finally:
+        site.server.stop()

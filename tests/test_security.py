@@ -224,7 +224,5 @@ def test_mask_uri_hides_the_password(uri):
     assert PASSWORD not in masked and "bob:***@" in masked
 
 
-@pytest.mark.xfail(strict=True, reason="mask_uri stops at the first '@': an unescaped '@' in the "
-                   "password leaks its end (crawler/storage.py, reported)")
 def test_mask_uri_hides_a_password_with_an_unescaped_at_sign():
     assert "ss-word" not in mask_uri("mongodb://bob:p@ss-word@db.example/")

@@ -1,7 +1,8 @@
 """`scrapy crawl` that checks the database first and exits non-zero when the run failed.
 
-A database that cannot be reached stops the run before any request, with one line on stderr
-(password masked) and exit code 1, instead of a traceback from inside the engine. A run that the
+A database (or, in distributed mode, a Redis) that cannot be reached stops the run before any
+request, with one line on stderr (password masked) and exit code 1, instead of a traceback from
+inside the engine. A run that the
 run recorder judged failed (see `crawler.runs.judge_run`) also exits 1, its reason last on stderr.
 """
 
@@ -29,6 +30,14 @@ class Command(ScrapyCrawlCommand):
             try:
                 open_database(self.settings)
             except (DatabaseUnavailable, RuntimeError) as exc:
+                print(f"newscrawl: {exc}", file=sys.stderr)
+                self.exitcode = 1
+                return
+        if self.settings.get("REDIS_URL"):  # distributed mode: Redis must answer too
+            from crawler.distributed import RedisUnavailable, connect_redis
+            try:
+                connect_redis(self.settings)
+            except RedisUnavailable as exc:
                 print(f"newscrawl: {exc}", file=sys.stderr)
                 self.exitcode = 1
                 return
