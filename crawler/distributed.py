@@ -234,7 +234,7 @@ class RoundScheduler(Scheduler):
         settings = crawler.settings
         if not settings.get("MONGO_URI"):
             logger.warning("distributed mode with the embedded database (MONGO_URI empty): workers "
-                           "on other machines write into databases of their own (docs/scaling.md)")
+                           "on other machines write into databases of their own (README, Scaling out)")
         return cls(
             connect_redis(settings), crawler,
             key_prefix=settings.get("REDIS_KEY_PREFIX", "newscrawl"),

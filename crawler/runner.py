@@ -2,7 +2,7 @@
 
 - one lock per site: an overlapping invocation skips a locked site with a clear line; when every
   site it was asked for is locked it exits at once with EXIT_LOCKED; in distributed mode
-  (`REDIS_URL`, docs/scaling.md) there is no lock: overlapping workers share the site's round;
+  (`REDIS_URL`, README "Scaling out") there is no lock: overlapping workers share the site's round;
 - the database is checked before anything starts (EXIT_FAILED and one line if unreachable);
 - all sites run in one process; CONCURRENT_REQUESTS bounds the whole process (shared out between
   the sites) and CONCURRENT_REQUESTS_PER_DOMAIN each site;

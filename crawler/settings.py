@@ -162,7 +162,7 @@ EXTENSIONS = {
 # Pages rejected as not articles are not downloaded again for this many days.
 REJECTED_RECHECK_DAYS = _number("REJECTED_RECHECK_DAYS", 7.0, kind=float)
 
-# --- Distributed mode (docs/scaling.md; logic in crawler/distributed.py) ------------------------
+# --- Distributed mode (README "Scaling out"; logic in crawler/distributed.py) ----------------
 # REDIS_URL switches a run to distributed mode: every worker with the same REDIS_URL, MONGO_URI
 # and catalogue shares one crawl per site through scrapy-redis. Unset, nothing here applies and
 # Redis is never imported.
