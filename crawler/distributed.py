@@ -514,9 +514,7 @@ class RoundRunRecorder(RunRecorder):
     def spider_opened(self, spider: Spider) -> None:
         self.run_id = self.stats.get_value("newscrawl/run_id") or self.run_id
         self.worker = self.stats.get_value("distributed/worker") or worker_id()
-        self.previous = self.runs.collection.find_one(
-            {"spider": spider.name, "run_id": {"$ne": self.run_id}}, {"_id": 0},
-            sort=[("started_at", -1)])
+        self.previous = self.runs.latest(spider.name, excluding=self.run_id)
         entry = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": self.started_at,
                  "status": "running", "seeded": bool(self.stats.get_value("distributed/seeded"))}
         self._update({"$setOnInsert": {
@@ -561,18 +559,13 @@ class RoundRunRecorder(RunRecorder):
                          spider.name, failure)
 
     def _update(self, update: Mapping[str, Any], *, upsert: bool = False) -> None:
-        try:
-            self.runs.collection.update_one({"run_id": self.run_id}, update, upsert=upsert)
-        except Exception:  # two first workers upserting at once: one of them retries as an update
-            if not upsert:
-                raise
-            self.runs.collection.update_one({"run_id": self.run_id}, update, upsert=upsert)
+        self.runs.update(self.run_id, update, upsert=upsert)
 
     def _update_round(self, spider: Spider, *, ended: bool) -> None:
         """Totals over the workers that closed; the write is conditional on no other worker having
         closed meanwhile (that one writes fresher totals itself)."""
         for _ in range(5):
-            record = self.runs.collection.find_one({"run_id": self.run_id}, {"_id": 0}) or {}
+            record = self.runs.get(self.run_id) or {}
             done = [w for w in (record.get("workers") or {}).values() if "finished_at" in w]
             totals = merge_figures({k: w[k] for k in _FIGURES if k in w} for w in done)
             fields: dict[str, Any] = {**totals, "workers_count": len(record.get("workers") or {})}
@@ -587,10 +580,8 @@ class RoundRunRecorder(RunRecorder):
                     status="failed" if failure else "ok", failed=failure is not None,
                     failure_reason=failure,
                 )
-            result = self.runs.collection.update_one(
-                {"run_id": self.run_id, "closed_workers": record.get("closed_workers")},
-                {"$set": fields})
-            if result.matched_count:
+            if self.runs.set_if(self.run_id, {"closed_workers": record.get("closed_workers")},
+                                fields):
                 if fields.get("failed"):
                     logger.error("round %s of %s failed: %s", self.run_id, spider.name,
                                  fields["failure_reason"])

@@ -27,6 +27,7 @@ from pymongo.errors import (
     BulkWriteError,
     CollectionInvalid,
     ConnectionFailure,
+    DuplicateKeyError,
     OperationFailure,
     PyMongoError,
 )
@@ -389,8 +390,25 @@ class RunStore:
     def get(self, run_id: str) -> dict[str, Any] | None:
         return self.collection.find_one({"run_id": run_id}, {"_id": 0})
 
-    def latest(self, spider: str) -> dict[str, Any] | None:
-        return self.collection.find_one({"spider": spider}, {"_id": 0}, sort=[("started_at", DESCENDING)])
+    def latest(self, spider: str, *, excluding: str | None = None) -> dict[str, Any] | None:
+        """The latest run record of `spider` (other than run `excluding`)."""
+        query: dict[str, Any] = {"spider": spider}
+        if excluding is not None:
+            query["run_id"] = {"$ne": excluding}
+        return self.collection.find_one(query, {"_id": 0}, sort=[("started_at", DESCENDING)])
+
+    def update(self, run_id: str, update: Mapping[str, Any], *, upsert: bool = False) -> None:
+        """Apply an update to one run record (a round's record is shared by its workers)."""
+        try:
+            self.collection.update_one({"run_id": run_id}, dict(update), upsert=upsert)
+        except DuplicateKeyError:
+            # two workers creating the record at once: the loser's upsert becomes an update
+            self.collection.update_one({"run_id": run_id}, dict(update), upsert=upsert)
+
+    def set_if(self, run_id: str, expected: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+        """`$set` fields only if the record still has the `expected` values; False otherwise."""
+        result = self.collection.update_one({"run_id": run_id, **expected}, {"$set": dict(fields)})
+        return result.matched_count > 0
 
     def spiders(self) -> list[str]:
         """The spiders that have a run record."""
