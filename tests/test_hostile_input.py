@@ -276,7 +276,8 @@ def test_the_crawl_survives_and_every_page_is_stored_or_counted(hostile):
         counted[key] = counted.get(key, 0) + 1
     for key, count in counted.items():
         assert hostile.stats.get(key) == count, key
-    assert hostile.run["dropped"] == {"not_article": 3, "no_body": 1}
+    # the run record accounts for every page not stored, the oversize one included
+    assert hostile.run["dropped"] == {"not_article": 3, "no_body": 1, "too_large": 1}
     assert hostile.stats["store/inserted"] == len(expected_stored)
     assert hostile.stats["item_scraped_count"] == len(expected_stored)
 
