@@ -139,10 +139,8 @@ def _when(text: str) -> Any:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Load a dead-letter file into the database; running it twice changes nothing more."""
-    import datetime as dt
-
     from crawler.connection import open_database
-    from crawler.storage import ArticleStore, DatabaseUnavailable, read_dead_letters
+    from crawler.storage import ArticleStore, DatabaseUnavailable, replay_dead_letters
 
     settings = _settings()
     path = Path(args.file)
@@ -152,27 +150,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         store = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
         store.ensure_indexes()
-        totals = {"new": 0, "updated": 0, "unchanged": 0, "refused": 0}
-        batches: dict[str, list[dict[str, Any]]] = {}
-        for run_id, document in read_dead_letters(path):
-            batches.setdefault(run_id, []).append(document)
-        for run_id, documents in batches.items():
-            for start in range(0, len(documents), 100):
-                result = store.upsert_many(documents[start:start + 100], run_id=run_id,
-                                           now=dt.datetime.now(dt.UTC))
-                totals["new"] += result.inserted
-                totals["updated"] += result.updated
-                totals["unchanged"] += result.unchanged
-                totals["refused"] += len(result.rejected)
-                for _, message in result.rejected:
-                    print(f"refused by the server: {message}", file=sys.stderr)
+        result = replay_dead_letters(store, path)
     except (DatabaseUnavailable, RuntimeError, ValueError) as exc:
         print(f"newscrawl replay: {exc}", file=sys.stderr)
         return 1
-    count = sum(len(d) for d in batches.values())
-    print(f"replayed {count} articles from {path}: {totals['new']} new, {totals['updated']} "
-          f"updated, {totals['unchanged']} unchanged, {totals['refused']} refused")
-    return 1 if totals["refused"] else 0
+    for _, message in result.rejected:
+        print(f"refused by the server: {message}", file=sys.stderr)
+    total = result.inserted + result.updated + result.unchanged + len(result.rejected)
+    print(f"replayed {total} articles from {path}: {result.inserted} new, {result.updated} "
+          f"updated, {result.unchanged} unchanged, {len(result.rejected)} refused")
+    return 1 if result.rejected else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -369,6 +369,30 @@ class ArticleStore:
                            "will fail", self.collection.name, exc.details or exc)
 
 
+def replay_dead_letters(store: ArticleStore, path: Path, *, batch_size: int = 100) -> WriteResult:
+    """Write a dead-letter file's articles, under the runs that extracted them; idempotent.
+
+    Returns the totals; `rejected` holds (line index, server message) of what was refused again.
+    """
+    batches: dict[str, list[dict[str, Any]]] = {}
+    for run_id, document in read_dead_letters(path):
+        batches.setdefault(run_id, []).append(document)
+    inserted = updated = unchanged = 0
+    rejected: list[tuple[int, str]] = []
+    offset = 0
+    for run_id, documents in batches.items():
+        for start in range(0, len(documents), batch_size):
+            result = store.upsert_many(documents[start:start + batch_size], run_id=run_id,
+                                       now=dt.datetime.now(dt.UTC))
+            inserted += result.inserted
+            updated += result.updated
+            unchanged += result.unchanged
+            rejected += [(offset + start + index, message) for index, message in result.rejected]
+        offset += len(documents)
+    return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
+                       rejected=tuple(rejected))
+
+
 class RunStore:
     """The crawl_runs collection: one document per spider run."""
 
