@@ -4,7 +4,8 @@ Used when `MONGO_URI` is empty. It runs in the background on 127.0.0.1, keeps it
 `VAR_DIR/db`, is reused by later runs and stopped with `newscrawl db stop`.
 
 nx-27017 0.8.1 rewrites datetimes as strings when it applies `$set` to an existing document on
-its SQL fast path; its Python path keeps them as dates. `serve` switches the server to that path
+its SQL fast path; its Python path keeps them as dates. `serve` sends the server's update paths
+(and only those: queries keep their SQL translation, which uses the indexes) to the Python path
 before starting it, so the documents it stores have the same BSON types as on MongoDB.
 """
 
@@ -100,10 +101,14 @@ class EmbeddedServer:
 
 def serve(argv: list[str]) -> None:
     """Run nx-27017 in the foreground with its date-preserving update path."""
-    from neosqlite.collection.query_helper.utils import set_force_fallback
+    from neosqlite.collection.query_engine import find_operations
+    from neosqlite.collection.query_helper import _sql_updates, update_operations
     from nx_27017.nx_27017 import main as nx_main
 
-    set_force_fallback(True)
+    # Each of these modules imported the kill switch by name: switching it there, not globally,
+    # leaves every query on the indexed SQL path.
+    for module in (_sql_updates, update_operations, find_operations):
+        module.get_force_fallback = lambda: True
     sys.argv = ["nx-27017", *argv]
     nx_main()
 

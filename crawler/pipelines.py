@@ -6,10 +6,12 @@ Each drops bad items with a reason counted under its own stats prefix and logged
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +160,10 @@ class DedupePipeline:
 class StorePipeline:
     """Upsert articles into MongoDB in batches (size or time threshold, and at close).
 
+    Writes run on one writer thread, so that the crawl goes on downloading and extracting while
+    the database works; an item is done only once its batch is written (in distributed mode,
+    with batches of one, a finished request means a stored article).
+
     A batch that cannot be written because the database went away is retried with backoff for
     STORE_RETRY_SECONDS; what still cannot be written, and any document the server refuses, goes
     to a dead-letter JSON-lines file under DEAD_LETTER_DIR (load it with `newscrawl replay FILE`)
@@ -177,6 +183,7 @@ class StorePipeline:
         self.run_id = ""
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -201,23 +208,27 @@ class StorePipeline:
         # The run recorder names the run; a crawl without it still gets an id.
         self.run_id = self.stats.get_value("newscrawl/run_id") or uuid.uuid4().hex
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
         document["content_hash"] = content_hash(document)
         self._buffer.append(document)
         if (len(self._buffer) >= self.batch_size
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
-            self.flush()
+            await self.flush()
         return item
 
-    def close_spider(self) -> None:
-        self.flush()
+    async def close_spider(self) -> None:
+        await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        """Hand the buffer to the writer thread and wait for it to be written."""
         self._last_flush = time.monotonic()
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._write, batch)
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
         result = self._write_with_retries(batch)
         if result is None:
             return
@@ -244,8 +255,7 @@ class StorePipeline:
                     return None
                 self.stats.inc_value("store/retries")
                 logger.warning("database write failed (%s); retrying in %.1f s", exc, pause)
-                # Blocking on purpose: while the database is away, crawling on only piles up
-                # more items to lose.
+                # Holds this batch's items (on the writer thread) while the database is away.
                 time.sleep(pause)
                 pause = min(pause * 2, 10.0)
 

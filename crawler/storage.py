@@ -208,13 +208,21 @@ def prepare_document(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class ArticleStore:
-    """The articles collection: one document per canonical URL (`url`, unique)."""
+    """The articles collection: one document per canonical URL.
+
+    The canonical URL is both `url` (unique index, the readers' key) and `_id`: every lookup and
+    write by URL goes through the `_id` index, which every server answers from its index, sets of
+    URLs included (`$in`), so a crawl's cost per article does not grow with the collection.
+    """
 
     def __init__(self, database: Database[dict[str, Any]], collection: str = "articles") -> None:
         self.collection = database[collection]
         # Pages that matched an article pattern but were not articles (hubs, empty pages), so
         # that incremental runs do not download them again before they are due for a re-check.
         self.rejected = database[f"{collection}_rejected"]
+        # Fetched URL -> canonical URL, where they differ, so that a listing's link to an article
+        # stored under its rel=canonical is recognised before download.
+        self.aliases = database[f"{collection}_aliases"]
 
     def ensure_indexes(self) -> None:
         self.collection.create_index("url", unique=True, name="url_unique")
@@ -225,14 +233,14 @@ class ArticleStore:
         self.collection.create_index("fetched_url", name="fetched_url")
         # "What changed since T": one indexed range query on changed_at.
         self.collection.create_index([("changed_at", DESCENDING)], name="changed_at")
-        self.rejected.create_index("url", unique=True, name="url_unique")
 
     @_connection_errors_as_unavailable
     def remember_rejected(self, pages: Mapping[str, str], *, now: dt.datetime) -> None:
         """Record pages (URL -> reason) that are not articles."""
         if pages:
             self.rejected.bulk_write([
-                UpdateOne({"url": url}, {"$set": {"reason": reason, "rejected_at": now}}, upsert=True)
+                UpdateOne({"_id": url}, {"$set": {"url": url, "reason": reason, "rejected_at": now}},
+                          upsert=True)
                 for url, reason in pages.items()
             ], ordered=False)
 
@@ -242,25 +250,29 @@ class ArticleStore:
         wanted = list(dict.fromkeys(urls))
         if not wanted:
             return set()
-        return {d["url"] for d in self.rejected.find(
-            {"url": {"$in": wanted}, "rejected_at": {"$gte": since}}, {"_id": 0, "url": 1})}
+        return {d["_id"] for d in self.rejected.find(
+            {"_id": {"$in": wanted}}, {"_id": 1, "rejected_at": 1})
+            if isinstance(d.get("rejected_at"), dt.datetime) and d["rejected_at"] >= since}
 
     @_connection_errors_as_unavailable
     def known(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The stored articles among `urls` (matched on `url` or `fetched_url`), in one query.
+        """The stored articles among `urls`, by canonical URL or by the URL they were fetched
+        from; two indexed queries whatever the number of URLs.
 
         Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at"}.
         """
         wanted = list(dict.fromkeys(urls))
         if not wanted:
             return {}
-        found: dict[str, dict[str, Any]] = {}
-        projection = {"_id": 0, "url": 1, "fetched_url": 1, "first_seen_at": 1, "last_seen_at": 1}
-        query = {"$or": [{"url": {"$in": wanted}}, {"fetched_url": {"$in": wanted}}]}
-        for document in self.collection.find(query, projection):
-            for key in (document.get("url"), document.get("fetched_url")):
-                if key:
-                    found[key] = document
+        projection = {"_id": 0, "url": 1, "first_seen_at": 1, "last_seen_at": 1}
+        found = {d["url"]: d for d in self.collection.find({"_id": {"$in": wanted}}, projection)}
+        missing = [url for url in wanted if url not in found]
+        if missing:
+            targets = {a["_id"]: a["url"] for a in self.aliases.find({"_id": {"$in": missing}})}
+            if targets:
+                by_url = {d["url"]: d for d in self.collection.find(
+                    {"_id": {"$in": list(set(targets.values()))}}, projection)}
+                found.update({alias: by_url[url] for alias, url in targets.items() if url in by_url})
         return {url: found[url] for url in wanted if url in found}
 
     @_connection_errors_as_unavailable
@@ -276,22 +288,24 @@ class ArticleStore:
         if not documents:
             return WriteResult()
         stored = {
-            d["url"]: d.get("content_hash")
+            d["_id"]: d.get("content_hash")
             for d in self.collection.find(
-                {"url": {"$in": [doc["url"] for doc in documents]}},
-                {"_id": 0, "url": 1, "content_hash": 1},
+                {"_id": {"$in": [doc["url"] for doc in documents]}}, {"_id": 1, "content_hash": 1},
             )
         }
         operations: list[UpdateOne] = []
+        aliases: dict[str, str] = {}
         inserted = updated = unchanged = 0
         for document in map(prepare_document, documents):
             url = document["url"]
             fields = {k: v for k, v in document.items() if k not in _BOOKKEEPING and k != "_id"}
             fields.update(last_seen_at=now, run_id=run_id, schema_version=SCHEMA_VERSION)
+            if fields.get("fetched_url") and fields["fetched_url"] != url:
+                aliases[fields["fetched_url"]] = url
             if url not in stored:
                 inserted += 1
                 operations.append(UpdateOne(
-                    {"url": url},
+                    {"_id": url},
                     {"$set": {**fields, "changed_at": now},
                      "$setOnInsert": {"first_seen_at": now, "revision": 1}},
                     upsert=True,
@@ -301,12 +315,12 @@ class ArticleStore:
                 if fields.get("updated_at") is None:
                     fields["updated_at"] = document.get("fetched_at") or now
                 operations.append(UpdateOne(
-                    {"url": url},
+                    {"_id": url},
                     {"$set": {**fields, "changed_at": now}, "$inc": {"revision": 1}},
                 ))
             else:
                 unchanged += 1
-                operations.append(UpdateOne({"url": url}, {"$set": {"last_seen_at": now}}))
+                operations.append(UpdateOne({"_id": url}, {"$set": {"last_seen_at": now}}))
         rejected: list[tuple[int, str]] = []
         try:
             self.collection.bulk_write(operations, ordered=False)
@@ -320,6 +334,9 @@ class ArticleStore:
             # Anything else (a validator refusing a document) loses only that document.
             rejected = [(e["index"], str(e.get("errmsg", "rejected"))[:300])
                         for e in errors if e.get("code") != 11000]
+        if aliases:
+            self.aliases.bulk_write([UpdateOne({"_id": fetched}, {"$set": {"url": url}}, upsert=True)
+                                     for fetched, url in aliases.items()], ordered=False)
         return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
                            rejected=tuple(rejected))
 

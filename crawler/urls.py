@@ -7,6 +7,7 @@ it must be stable: canonicalising twice gives the same string.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,6 +54,13 @@ def canonical_url(url: str) -> str | None:
     """
     if not isinstance(url, str):
         return None
+    return _canonical(url)
+
+
+# A listing page links the same articles again and again, and every page of a site shares its
+# navigation: the cache turns most of a page's links into a dictionary lookup.
+@functools.lru_cache(maxsize=65536)
+def _canonical(url: str) -> str | None:
     url = _CONTROL_CHARS.sub("", url).strip()
     if not url or len(url) > MAX_URL_LENGTH or url.lower().startswith(_SKIPPED_SCHEMES):
         return None

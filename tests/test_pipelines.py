@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -86,16 +87,20 @@ def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mo
                                          "STORE_BATCH_SIZE": 2})
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
+
+    def process(**fields):
+        return asyncio.run(pipeline.process_item(article(**fields)))
+
     for url in ("https://h.fr/1", "https://h.fr/2", "https://h.fr/3"):
-        pipeline.process_item(article(url=url, fetched_url=url))
+        process(url=url, fetched_url=url)
     assert database["articles"].count_documents({}) == 2  # one batch of two flushed
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
     assert database["articles"].count_documents({}) == 3
     assert crawler.stats.get_value("store/inserted") == 3
 
-    pipeline.process_item(article(url="https://h.fr/1", fetched_url="https://h.fr/1"))
-    pipeline.process_item(article(url="https://h.fr/2", fetched_url="https://h.fr/2", body="Autre."))
-    pipeline.close_spider()
+    process(url="https://h.fr/1", fetched_url="https://h.fr/1")
+    process(url="https://h.fr/2", fetched_url="https://h.fr/2", body="Autre.")
+    asyncio.run(pipeline.close_spider())
     assert crawler.stats.get_value("store/unchanged") == 1
     assert crawler.stats.get_value("store/updated") == 1
     docs = {d["url"]: d for d in ArticleStore(database).find({})}
@@ -105,3 +110,15 @@ def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mo
     assert docs["https://h.fr/1"]["first_seen_at"].utcoffset() == dt.timedelta(0)
     assert isinstance(docs["https://h.fr/2"]["last_seen_at"], dt.datetime)
     assert "timezone_hint" not in docs["https://h.fr/1"]
+    assert docs["https://h.fr/1"]["_id"] == "https://h.fr/1"
+
+
+def test_a_listing_link_to_an_article_stored_under_its_canonical_url_is_known(database):
+    store = ArticleStore(database)
+    store.ensure_indexes()
+    now = dt.datetime.now(dt.UTC)
+    store.upsert_many([{"url": "https://h.fr/a", "fetched_url": "https://h.fr/a-amp",
+                        "title": "t", "body": "b", "content_hash": "x"}], run_id="r", now=now)
+    known = store.known(["https://h.fr/a-amp", "https://h.fr/a", "https://h.fr/other"])
+    assert set(known) == {"https://h.fr/a-amp", "https://h.fr/a"}
+    assert known["https://h.fr/a-amp"]["url"] == "https://h.fr/a"

@@ -81,7 +81,7 @@ def test_schema_file_is_a_valid_draft4_schema_in_mongodb_dialect():
 
 
 def test_validator_rejects_what_the_contract_forbids():
-    stored = {**article("https://a.example/1"), "_id": ObjectId(), "text_language": "french",
+    stored = {**article("https://a.example/1"), "_id": "https://a.example/1", "text_language": "french",
               "first_seen_at": NOW, "last_seen_at": NOW, "changed_at": NOW, "run_id": "r",
               "schema_version": 1, "revision": 1}
     assert schema_errors(stored) == []
