@@ -51,6 +51,8 @@ def canonical_url(url: str) -> str | None:
     'https://fr.softonic.com/articles/x?a=1&b=2'
     >>> canonical_url("javascript:void(0)") is None
     True
+    >>> canonical_url("http://./") is None
+    True
     """
     if not isinstance(url, str):
         return None
@@ -73,6 +75,8 @@ def _canonical(url: str) -> str | None:
             if not is_tracking_param(k)
         ]
         host = parts.hostname.rstrip(".")
+        if not host:  # "http://./": a host of dots only
+            return None
         port = parts.port
         if port and (parts.scheme, port) not in (("http", 80), ("https", 443)):
             host = f"{host}:{port}"
