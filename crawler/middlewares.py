@@ -10,7 +10,9 @@ scrapy-deltafetch, but the memory is the database everyone can read, not a local
 killed run corrupts.
 
 Pages that match an article pattern but are not articles (a video hub, an item the validator
-dropped) are remembered too, and not downloaded again for REJECTED_RECHECK_DAYS.
+dropped), and articles older than the site's `max_age_days`, are remembered too, and not
+downloaded again for REJECTED_RECHECK_DAYS: a listing page of only such links counts as having
+nothing new, so pagination stops there too.
 
 Settings: INCREMENTAL_ENABLED, REFRESH_WINDOW_HOURS, REFRESH_INTERVAL_HOURS,
 REJECTED_RECHECK_DAYS. Spider argument
@@ -41,6 +43,7 @@ from crawler.connection import open_database
 from crawler.pipelines import InvalidArticle
 from crawler.storage import ArticleStore, DatabaseUnavailable
 from crawler.urls import canonical_url
+from crawler.window import OutsideWindow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -91,7 +94,13 @@ class IncrementalMiddleware:
         yield from self._filter_listing(response, list(result), paginate=kind == "section")
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
-        if isinstance(exception, InvalidArticle) and response is not None:
+        if response is None:
+            return
+        too_old = (isinstance(exception, OutsideWindow)
+                   and getattr(self.crawler.spider, "window_from_max_age", False))
+        if isinstance(exception, InvalidArticle) or too_old:
+            # Remembered like a non-article page; an explicit -a since/until window is not,
+            # so that a later back-fill with a wider window still finds those articles.
             self._remember_rejected(response.url, str(exception))
 
     def spider_closed(self) -> None:

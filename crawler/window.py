@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class OutsideWindow(DropItem):
+    """An article published outside the run's date window."""
+
+
 class WindowArgumentError(ValueError):
     """A `since` / `until` spider argument that is not a date."""
 
@@ -124,6 +128,6 @@ class DateWindowPipeline:
             self.stats.inc_value("window/dropped_after_download")
             logger.debug("outside the date window %s: %s (%s)", window.describe(),
                          ItemAdapter(item).get("url"), published.isoformat())
-            raise DropItem("published outside the date window")
+            raise OutsideWindow(f"published outside the date window {window.describe()}")
         self.stats.inc_value("window/kept")
         return item

@@ -244,3 +244,26 @@ def test_articles_found_in_feeds_and_sitemaps_are_not_downloaded_again(tmp_path,
         assert last_run(database)["articles"]["skipped_known"] >= 2
     finally:
         site.server.stop()
+
+
+def test_articles_older_than_the_sites_max_age_are_dropped_once_then_skipped(
+        site_copy, run_scrapy, database, tmp_path):
+    site, _ = site_copy
+    # The fixture's articles are from 2023 except the one published "il y a 3 heures".
+    env = {"SITES_FILE": str(tmp_path / "aged.toml")}
+    aged = (FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", site.base_url)
+    (tmp_path / "aged.toml").write_text(aged + "max_age_days = 30\n")
+    first = run_scrapy("crawl", "fixture_fr", site=site, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert [d["url"].rsplit("/", 1)[1] for d in database["articles"].find()] == [
+        "le-patch-5-de-baldurs-gate-3-ajoute-un-mode-honneur"]
+    assert "'window/dropped_after_download': 10" in first.stderr
+
+    second = run_scrapy("crawl", "fixture_fr", site=site, env=env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert article_paths(second.requests) == []  # the old ones are remembered as too old
+    assert sorted(listing_paths(second.requests)) == ["/actualites/", "/jeux/"]
+
+    full = run_scrapy("crawl", "fixture_fr", "-a", "full=1", site=site, env=env)
+    assert full.returncode == 0
+    assert database["articles"].count_documents({}) == ARTICLE_COUNT  # full=1 lifts the age

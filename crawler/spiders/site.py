@@ -20,6 +20,7 @@ from crawler.items import ArticleItem
 from crawler.pages import ArticlePage, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import Kind, make_request
+from crawler.window import DateWindow
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -70,6 +71,15 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         self.sections = self._select_sections(sections)
         self.full = parse_flag(full)
         self._scheduled_articles: set[str] = set()
+        # A catalogue entry's max_age_days is the window of every run that names no `since`:
+        # older articles are skipped before download where a feed or sitemap dates them, and
+        # dropped (and remembered as too old) after extraction otherwise. `-a full=1` lifts it.
+        self.window_from_max_age = bool(self.site.max_age_days and not self.date_window.since
+                                        and not self.full)
+        if self.window_from_max_age:
+            assert self.site.max_age_days is not None
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.site.max_age_days)
+            self.date_window = DateWindow(since=since, until=self.date_window.until)
 
     def _select_sections(self, requested: Any) -> dict[str, str]:
         if requested is None or not str(requested).strip():
