@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -81,10 +82,37 @@ class SectionPage:
         return None
 
     def _absolute(self, hrefs: Iterable[str]) -> Iterable[str]:
+        # A root-relative or absolute href resolves the same on every page of the site: keyed on
+        # the page's origin instead of its URL, the navigation, footer and most-read links of one
+        # listing page are cache hits on the next.
+        origin = urljoin(self.url, "/")
         for href in hrefs:
             href = href.strip()
             if not href or href.startswith("#"):
                 continue
-            url = canonical_url(urljoin(self.url, href))
-            if url is not None and on_domains(url, self.site.domains):
+            url = _resolve(origin if _base_independent(href) else self.url, href,
+                           self.site.domains)
+            if url is not None:
                 yield url
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
+    """The canonical URL of `href` on the page `base` if it is on the site's domains."""
+    url = canonical_url(urljoin(base, href))
+    return url if url is not None and on_domains(url, domains) else None
+
+
+def _base_independent(href: str) -> bool:
+    """True when `href` resolves the same against any page of an origin (scheme and host).
+
+    >>> [_base_independent(h) for h in ("/a", "https://b.fr/a", "a", "//b.fr/a", "https://")]
+    [True, True, False, False, False]
+    """
+    if href.startswith("/"):
+        return not href.startswith("//")
+    for scheme in ("https://", "http://"):
+        if href.startswith(scheme):
+            # with a host, only the reference counts; "http://" alone falls back on the page
+            return len(href) > len(scheme) and href[len(scheme)] not in "/?#"
+    return False

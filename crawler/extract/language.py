@@ -78,7 +78,20 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("th", re.compile(r"[\u0e00-\u0e7f]")),
     ("hi", re.compile(r"[\u0900-\u097f]")),
 )
-_LETTER_RE = re.compile(r"[^\W\d_]")
+# Any character of the scripts above: most pages have none, and then no script is counted.
+_NON_LATIN_RE = re.compile("[" + "".join(p.pattern[1:-1] for _, p in _SCRIPTS) + "]")
+
+
+def _languages_by_stopword() -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for language, words in STOPWORDS.items():
+        for word in words:
+            found[word] = (*found.get(word, ()), language)
+    return found
+
+
+# Each stop word and the languages that list it, for one pass over the distinct words of a text.
+_STOPWORD_LANGUAGES = _languages_by_stopword()
 
 
 def primary_subtag(tag: str | None) -> str | None:
@@ -98,16 +111,18 @@ def primary_subtag(tag: str | None) -> str | None:
 def detect_language(text: str) -> tuple[str | None, float]:
     """(language, confidence in 0..1) from the text; (None, 0) when too little text."""
     sample = text[:4000]
-    letters = _LETTER_RE.findall(sample)
-    if len(letters) < 40:
+    runs = _WORD_RE.findall(sample)  # the letters, in runs: one pass for letters and words
+    letters = sum(map(len, runs))
+    if letters < 40:
         return None, 0.0
-    for language, script in _SCRIPTS:
-        share = len(script.findall(sample)) / len(letters)
-        if share > 0.3:
-            if language == "zh" and re.search(r"[\u3040-\u30ff]", sample):
-                return "ja", share
-            return language, share
-    words = [w.lower() for w in _WORD_RE.findall(sample)]
+    if _NON_LATIN_RE.search(sample):
+        for language, script in _SCRIPTS:
+            share = len(script.findall(sample)) / letters
+            if share > 0.3:
+                if language == "zh" and re.search(r"[\u3040-\u30ff]", sample):
+                    return "ja", share
+                return language, share
+    words = [w.lower() for w in runs]
     if len(words) < 15:
         return None, 0.0
     scores = language_scores(words)
@@ -117,10 +132,12 @@ def detect_language(text: str) -> tuple[str | None, float]:
 
 def language_scores(words: list[str]) -> dict[str, float]:
     """Share of the words that are common function words of each language."""
-    counts = Counter(words)
+    hits = dict.fromkeys(STOPWORDS, 0)
+    for word, count in Counter(words).items():
+        for language in _STOPWORD_LANGUAGES.get(word, ()):
+            hits[language] += count
     total = len(words)
-    return {language: sum(counts[w] for w in stopwords) / total
-            for language, stopwords in STOPWORDS.items()}
+    return {language: found / total for language, found in hits.items()}
 
 
 def choose_language(declared: list[str | None], text: str,
