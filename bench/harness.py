@@ -20,7 +20,10 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crawler.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SITE_KEY = "bench_techactu"
@@ -191,69 +194,31 @@ class Nginx:
 
 # --- database server -----------------------------------------------------------------------------
 
-class PatchedServer:
-    """nx-27017 started by bench/patched_server.py (the experiment), managed like EmbeddedServer."""
-
-    def __init__(self, var_dir: Path, port: int) -> None:
-        self.var_dir = var_dir
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def ensure_running(self) -> str:
-        data = self.var_dir / "db"
-        data.mkdir(parents=True, exist_ok=True)
-        with (self.var_dir / "db.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [python(), str(ROOT / "bench" / "patched_server.py"), "--data-dir", str(data),
-                 "--host", "127.0.0.1", "--port", str(self.port),
-                 "--log-file", str(self.var_dir / "db.log"),
-                 "--pid-file", str(self.var_dir / "nx.pid")],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT)
-        if not _wait_for_port(self.port, self.process, 30):
-            self.stop()
-            raise BenchError(f"bench/patched_server.py did not start; see {self.var_dir}/db.log")
-        return f"mongodb://127.0.0.1:{self.port}/"
-
-    def pid(self) -> int | None:
-        return self.process.pid if self.process and self.process.poll() is None else None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
-
-
 class Database:
     """The database the full crawl writes to: MONGO_URI if given, else an nx-27017 started here.
 
-    `patched=True` starts the experiment's server (bench/patched_server.py) instead.
+    The embedded server is started the way the crawler starts it (`crawler.embedded`'s
+    `EmbeddedServer.ensure_running`, i.e. `python -m crawler.embedded serve`), on a free port,
+    with its data under `work` (emptied first, so that every start is a fresh server).
     """
 
-    def __init__(self, work: Path, uri: str | None = None, *, patched: bool = False) -> None:
+    def __init__(self, work: Path, uri: str | None = None) -> None:
         self.work = work
         self.given_uri = uri
-        self.patched = patched
-        self.server: Any = None
+        self.server: EmbeddedServer | None = None
         self.uri = uri or ""
 
     @property
     def kind(self) -> str:
-        if self.given_uri:
-            return "MongoDB (MONGO_URI)"
-        return "nx-27017, bench/patched_server.py" if self.patched else "embedded nx-27017 (default)"
+        return "MongoDB (MONGO_URI)" if self.given_uri else "embedded nx-27017 (default)"
 
     def start(self) -> Database:
         if not self.given_uri:
             from crawler.embedded import EmbeddedServer
 
-            port = free_port()
-            self.server = (PatchedServer(self.work, port) if self.patched
-                           else EmbeddedServer(var_dir=self.work, port=port))
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.work.mkdir(parents=True)
+            self.server = EmbeddedServer(var_dir=self.work, port=free_port())
             self.uri = self.server.ensure_running()
         return self
 

@@ -1,7 +1,7 @@
 """Profile our full crawl of a generated site with py-spy: `python bench/profile_crawl.py`.
 
     pip install py-spy            # into the venv; a profiling tool, not a project dependency
-    python bench/profile_crawl.py --articles 500 [--patched]
+    python bench/profile_crawl.py --articles 500
 
 Serves a generated site (bench/sitegen.py) with nginx, runs `scrapy crawl` into a fresh database
 under `py-spy record` (sampling, so the crawl runs at nearly full speed), and prints where the
@@ -108,8 +108,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=500)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    parser.add_argument("--patched", action="store_true",
-                        help="run with the bench experiment (patched server and filters)")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(python()).with_name("py-spy"))
@@ -124,7 +122,7 @@ def main() -> int:
     switch(serve, site)
     raw = out_dir / "crawl.raw"
     try:
-        with Database(out_dir / "db", patched=args.patched) as database, \
+        with Database(out_dir / "db") as database, \
                 Nginx(serve, work / "nginx-profile") as nginx:
             sites_file = write_sites_file(out_dir / "sites.toml", nginx.base_url)
             env = scrapy_env(SITES_FILE=str(sites_file), MONGO_URI=database.uri,
@@ -132,9 +130,6 @@ def main() -> int:
                              AUTOTHROTTLE_ENABLED="false", ALLOW_PRIVATE_ADDRESSES="true",
                              VAR_DIR=str(out_dir / "var"), LOG_LEVEL="INFO")
             crawl = [python(), "-m", "scrapy", "crawl", BENCH_SITE_KEY]
-            if args.patched:
-                env["BENCH_PATCHES"] = "indexed-filters"
-                crawl[1:3] = [str(ROOT / "bench" / "patched_crawl.py")]
             command = [spy, "record", "--idle", "--rate", str(args.rate), "--format", "raw",
                        "-o", str(raw), "--", *crawl]
             child = run_child(command, env=env, cwd=ROOT, log=out_dir / "crawl.log", timeout=1800)
@@ -145,9 +140,9 @@ def main() -> int:
         print(child.log_tail(), file=sys.stderr)
         return 1
     summary = (f"py-spy, {args.rate} samples/s, one full crawl of {args.articles} articles into "
-               f"{database.kind}{' with the experiment' if args.patched else ''} "
+               f"{database.kind} "
                f"(`python bench/profile_crawl.py --articles {args.articles}"
-               f"{' --patched' if args.patched else ''}`), wall {child.wall:.1f} s, CPU "
+               f"`), wall {child.wall:.1f} s, CPU "
                f"{child.cpu:.1f} s.\n\n" + summarise(raw))
     (out_dir / "summary.md").write_text(summary + "\n")
     print(summary)

@@ -7,8 +7,9 @@
 Prerequisite: nginx (`apt-get install -y nginx`); nothing is installed by this script.
 
 One session: generate the site (cached under var/bench/sites), start nginx and the database
-server on 127.0.0.1 (the embedded nx-27017 unless --mongo-uri), then alternate, round after round,
-the bare spider (bench/bare_spider.py, the ceiling) and our full crawl into a fresh database. After
+server on 127.0.0.1 (the embedded nx-27017 unless --mongo-uri: a fresh one per round, started by
+crawler/embedded.py as the crawler starts it), then alternate, round after round, the bare
+spider (bench/bare_spider.py, the ceiling) and our full crawl into a fresh database. After
 each full crawl, the same crawl again on the unchanged site (second run) and after 1% new articles
 (third run), and the full crawl with the store replaced by nothing (the database's share). Each
 child is measured with wait4: wall time, CPU seconds (user + system), peak RSS; requests are
@@ -18,7 +19,6 @@ counted in nginx's access log. Medians over the rounds are reported, ratios are 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,18 @@ FLOOR_RATIO = 0.35
 FLOOR_SECOND_RATIO = 0.05
 FLOOR_RSS_MB = 300
 FLOOR_COLD_START = 3.0
+FLOOR_DATE_ISO_US = 20
+FLOOR_DATE_FRENCH_US = 500
+NOTES = ROOT / "bench" / "optimisations.md"
+
+# The first session's medians (docs/benchmarks.md at commit 42a5891, 2026-11-27, same machine,
+# 5,000 articles, 3 rounds), before the changes described in bench/optimisations.md.
+BEFORE: dict[str, float] = {
+    "bare": 162.6, "first": 17.2, "null": 95.1, "ratio": 0.11, "null_ratio": 0.58,
+    "first_cpu_per_article": 0.0113, "db_cpu": 228.8, "first_wall": 290.5, "full_rss": 115,
+    "second_ratio": 0.015, "sweep16_full": 38.9, "sweep16_ratio": 0.24,
+    "listing_ms": 16.54, "detect_language_ms": 0.87,
+}
 
 
 def log(message: str) -> None:
@@ -110,13 +122,11 @@ def site_facts(folder: Path) -> dict[str, Any]:
 # --- one measured crawl --------------------------------------------------------------------------
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, nginx: Nginx, database: Database,
-                 sites_file: Path, project: dict[str, Any],
-                 patched_database: Database | None = None) -> None:
+    def __init__(self, args: argparse.Namespace, nginx: Nginx, sites_file: Path,
+                 project: dict[str, Any]) -> None:
         self.args = args
         self.nginx = nginx
-        self.database = database
-        self.patched_database = patched_database
+        self.database: Database | None = None  # the round's server, set by run_session
         self.sites_file = sites_file
         self.project = project
         self.logs = args.work / "logs"
@@ -146,8 +156,8 @@ class Bench:
                              concurrency=concurrency)
 
     def full(self, kind: str, label: str, database: str, *, concurrency: int | None = None,
-             null_store: bool = False, patched: bool = False) -> dict[str, Any]:
-        server = self.patched_database if patched else self.database
+             null_store: bool = False) -> dict[str, Any]:
+        server = self.database
         assert server is not None
         env = scrapy_env(SITES_FILE=str(self.sites_file), MONGO_URI=server.uri,
                          MONGO_DATABASE=database, AUTOTHROTTLE_ENABLED="false", LOG_LEVEL="INFO",
@@ -155,9 +165,6 @@ class Bench:
                          VAR_DIR=str(self.args.work / "var"),
                          **self.concurrency_settings(concurrency))
         command = [python(), "-m", "scrapy", "crawl", BENCH_SITE_KEY]
-        if patched:
-            env["BENCH_PATCHES"] = "indexed-filters"
-            command[1:3] = [str(ROOT / "bench" / "patched_crawl.py")]
         if null_store:
             pipelines = {k: v for k, v in self.project["ITEM_PIPELINES"].items()
                          if not k.endswith(".StorePipeline")}
@@ -249,49 +256,50 @@ def run_session(args: argparse.Namespace) -> dict[str, Any]:
     }
     shutil.rmtree(work / "logs", ignore_errors=True)
     shutil.rmtree(work / "db", ignore_errors=True)
-    shutil.rmtree(work / "db-patched", ignore_errors=True)
+    shutil.rmtree(work / "db-patched", ignore_errors=True)  # the first session's experiment
     results["load_before"] = os.getloadavg()
-    experiment = not args.no_experiment and not args.mongo_uri
-    with Database(work / "db", args.mongo_uri) as database, \
-            Database(work / "db-patched", patched=True) if experiment else _nothing() as patched, \
-            Nginx(serve, work / "nginx", workers=args.nginx_workers) as nginx:
-        results["database"] = database.kind
+
+    def server(label: str) -> Database:
+        """A fresh database server (its data folder emptied) unless --mongo-uri."""
+        return Database(work / "db" / label, args.mongo_uri)
+
+    with Nginx(serve, work / "nginx", workers=args.nginx_workers) as nginx:
+        results["database"] = server("-").kind
         results["nginx"] = nginx_version()
         sites_file = write_sites_file(work / "sites.toml", nginx.base_url)
-        bench = Bench(args, nginx, database, sites_file, project, patched)
-        log(f"nginx on {nginx.base_url} serving {base}; database {database.kind} at "
-            f"{database.uri}")
+        bench = Bench(args, nginx, sites_file, project)
+        log(f"nginx on {nginx.base_url} serving {base}; database {results['database']}")
         for number in range(1, args.rounds + 1):
             log(f"round {number}/{args.rounds}")
-            name = database.new_name(f"r{number}")
-            steps: list[Callable[[], Any]] = [
-                lambda number=number: bench.bare(f"round{number}"),
-                lambda number=number, name=name: full_round(bench, number, name, plus),
-            ]
-            for step in steps if number % 2 else reversed(steps):
-                step()
-            null_name = database.new_name(f"null{number}")
-            bench.full("null", f"round{number}", null_name, null_store=True)
-            for dropped in (name, null_name):
-                database.drop(dropped)
-            if patched is not None:
-                patched_name = patched.new_name(f"patched{number}")
-                bench.full("patched", f"round{number}", patched_name, patched=True)
-                patched.drop(patched_name)
+            with server(f"r{number}") as database:
+                bench.database = database
+                name = database.new_name(f"r{number}")
+                steps: list[Callable[[], Any]] = [
+                    lambda number=number: bench.bare(f"round{number}"),
+                    lambda number=number, name=name: full_round(bench, number, name, plus),
+                ]
+                for step in steps if number % 2 else reversed(steps):
+                    step()
+                null_name = database.new_name(f"null{number}")
+                bench.full("null", f"round{number}", null_name, null_store=True)
+                for dropped in (name, null_name):
+                    database.drop(dropped)
         if sweep_site is not None:
             with pointing(serve, sweep_site):
                 for concurrency in args.sweep:
                     for number in range(1, args.sweep_rounds + 1):
-                        name = database.new_name(f"c{concurrency}")
-                        pair: list[Callable[[], Any]] = [
-                            lambda c=concurrency, n=number: bench.bare(
-                                f"c{c}-{n}", concurrency=c, kind="sweep_bare"),
-                            lambda c=concurrency, n=number, name=name: bench.full(
-                                "sweep_full", f"c{c}-{n}", name, concurrency=c),
-                        ]
-                        for step in pair if number % 2 else reversed(pair):
-                            step()
-                        database.drop(name)
+                        with server(f"c{concurrency}-{number}") as database:
+                            bench.database = database
+                            name = database.new_name(f"c{concurrency}")
+                            pair: list[Callable[[], Any]] = [
+                                lambda c=concurrency, n=number: bench.bare(
+                                    f"c{c}-{n}", concurrency=c, kind="sweep_bare"),
+                                lambda c=concurrency, n=number, name=name: bench.full(
+                                    "sweep_full", f"c{c}-{n}", name, concurrency=c),
+                            ]
+                            for step in pair if number % 2 else reversed(pair):
+                                step()
+                            database.drop(name)
             results["sweep_site"] = site_facts(sweep_site)
         results["runs"] = bench.runs
         shutil.rmtree(bench.bare_cwd, ignore_errors=True)
@@ -301,11 +309,6 @@ def run_session(args: argparse.Namespace) -> dict[str, Any]:
     results["machine"] = machine()
     results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return results
-
-
-@contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
 
 
 def full_round(bench: Bench, number: int, name: str, plus: Path) -> None:
@@ -339,7 +342,7 @@ def micro_benchmarks(site: Path, sites_file: Path) -> dict[str, Any]:
 
     from crawler.pages import SectionPage
     from crawler.sites import load_catalogue
-    from crawler.urls import canonical_url
+    from crawler.urls import _canonical, canonical_url
 
     log("micro-benchmarks")
     base = "http://127.0.0.1:8080"
@@ -359,7 +362,19 @@ def micro_benchmarks(site: Path, sites_file: Path) -> dict[str, Any]:
             return canonical_url(values[state["i"]])
         return call
 
+    uncached = getattr(_canonical, "__wrapped__", _canonical)  # behind canonical_url's cache
+
+    def cold(values: Sequence[str]) -> Callable[[], object]:
+        state = {"i": 0}
+
+        def call() -> object:
+            state["i"] = (state["i"] + 1) % len(values)
+            return uncached(values[state["i"]])
+        return call
+
     results["canonical_url_us"] = {
+        "every link of a listing page, uncached (first sight of a URL)": _median_us(
+            cold(urls), batch=len(urls), batches=200),
         "every link of a listing page": _median_us(cycle(urls), batch=len(urls), batches=200),
         "article link with tracking parameters": _median_us(cycle(tracked), batch=100,
                                                             batches=200),
@@ -385,16 +400,22 @@ def micro_benchmarks(site: Path, sites_file: Path) -> dict[str, Any]:
         "SectionPage.links() (ours)": _median_us(ours, batch=5, batches=60) / 1000,
         "bare spider's link loop": _median_us(bare, batch=5, batches=60) / 1000,
     }
+    from crawler.extract.language import detect_language
+    from crawler.extract.page import ArticlePage
+
+    texts = [ArticlePage(f"{base}/articles/{p.parent.name}", p.read_text()).body
+             for p in sorted((site / "articles").glob("*/index.html"))[:60]]
+    results["detect_language_ms"] = _median_us(
+        lambda: [detect_language(t) for t in texts], batch=1, batches=30) / 1000 / len(texts)
     results["siblings"] = {}
-    for script in ("bench_dates.py", "bench_extract.py", "experiments.py"):
+    for script in ("bench_dates.py", "bench_extract.py"):
         path = ROOT / "bench" / script
         if not path.exists():
             results["siblings"][script] = None
             continue
         log(f"running bench/{script}")
         try:
-            extra = [str(site)] if script == "experiments.py" else []
-            proc = subprocess.run([python(), str(path), *extra], cwd=ROOT, capture_output=True,
+            proc = subprocess.run([python(), str(path)], cwd=ROOT, capture_output=True,
                                   text=True, timeout=900, env=scrapy_env())
             output = proc.stdout.strip() + (f"\n(exit {proc.returncode})\n{proc.stderr[-2000:]}"
                                             if proc.returncode else "")
@@ -463,21 +484,19 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     """The medians and per-round ratios the floors are judged on."""
     bare, first = _by_round(results, "bare"), _by_round(results, "first")
     second, third = _by_round(results, "second"), _by_round(results, "third")
-    null, patched = _by_round(results, "null"), _by_round(results, "patched")
-    ratios, null_ratios, second_ratios, patched_ratios = [], [], [], []
+    null = _by_round(results, "null")
+    ratios, null_ratios, second_ratios = [], [], []
     for label, run in first.items():
         if label in bare and run["articles_per_s"] and bare[label]["articles_per_s"]:
             ratios.append(run["articles_per_s"] / bare[label]["articles_per_s"])
         if label in second and run["returncode"] == 0:
             second_ratios.append(second[label]["wall"] / run["wall"])
-    for runs, into in ((null, null_ratios), (patched, patched_ratios)):
-        for label, run in runs.items():
-            if label in bare and run["articles_per_s"] and bare[label]["articles_per_s"]:
-                into.append(run["articles_per_s"] / bare[label]["articles_per_s"])
+    for label, run in null.items():
+        if label in bare and run["articles_per_s"] and bare[label]["articles_per_s"]:
+            null_ratios.append(run["articles_per_s"] / bare[label]["articles_per_s"])
     return {
         "ratio": _median(ratios), "ratios": ratios,
         "null_ratio": _median(null_ratios), "null_ratios": null_ratios,
-        "patched_ratio": _median(patched_ratios), "patched_ratios": patched_ratios,
         "second_ratio": _median(second_ratios), "second_ratios": second_ratios,
         "second_article_pages": _median([r["article_pages"] for r in second.values()]),
         "third_article_pages": _median([r["article_pages"] for r in third.values()]),
@@ -531,9 +550,7 @@ def render(results: dict[str, Any]) -> str:
             "| crawl | articles/s | CPU s / article | peak RSS MB | wall s | article pages "
             "| requests |", "|---|---:|---:|---:|---:|---:|---:|"]
     names = {"bare": "bare Scrapy (ceiling)", "first": "full crawl, database writes",
-             "null": "full crawl, no-op store",
-             "patched": "full crawl, database writes, experiment (bench/patches.py + "
-                        "patched_server.py)"}
+             "null": "full crawl, no-op store"}
     for kind, title in names.items():
         runs = _runs(results, kind)
         if not runs:
@@ -547,21 +564,12 @@ def render(results: dict[str, Any]) -> str:
             f"{_fmt(_median([r['requests'] for r in runs]), 0)} |")
     db_cpu = _median([r.get("db_cpu") for r in _runs(results, "first")])
     stored = _median([r.get("stored_new") for r in _runs(results, "first")])
-    patched_db_cpu = _median([r.get("db_cpu") for r in _runs(results, "patched")])
     out += ["", f"Ratio full/bare throughput: **{_fmt(h['ratio'])}** (per round: "
             f"{', '.join(_fmt(r) for r in h['ratios']) or 'n/a'}); with the store replaced by "
             f"nothing: **{_fmt(h['null_ratio'])}** (per round: "
             f"{', '.join(_fmt(r) for r in h['null_ratios']) or 'n/a'}).", "",
             f"Articles stored by the first run: {_fmt(stored, 0)}. CPU used by the database server "
             f"during it: {_fmt(db_cpu, 1)} s (not included in the crawl's CPU seconds above).", ""]
-    if _runs(results, "patched"):
-        out += [f"Experiment (not in crawler/, see bench/patches.py and bench/patched_server.py): "
-                f"URL filters the embedded server can answer from its index, and its force-"
-                f"fallback kept for updates only. Ratio full/bare with it: "
-                f"**{_fmt(h['patched_ratio'])}** (per round: "
-                f"{', '.join(_fmt(r) for r in h['patched_ratios'])}); database server CPU during "
-                f"the crawl: {_fmt(patched_db_cpu, 1)} s.", ""]
-
     out += ["## Incremental runs (same database, medians)", "",
             "| run | wall s | requests | article pages downloaded | listing pages | new articles "
             "stored |", "|---|---:|---:|---:|---:|---:|"]
@@ -596,10 +604,18 @@ def render(results: dict[str, Any]) -> str:
           h["full_rss"], lambda v: v <= FLOOR_RSS_MB, 0, " MB")
     floor("cold start of `scrapy crawl` to first request", f"< {FLOOR_COLD_START} s",
           h["cold_start"], lambda v: v < FLOOR_COLD_START, 2, " s")
+    dates = date_medians(results)
+    floor("date normalisation, ISO 8601 string", f"<= {FLOOR_DATE_ISO_US} µs median",
+          dates.get("ISO 8601 with offset"), lambda v: v <= FLOOR_DATE_ISO_US, 1, " µs")
+    floor("date normalisation, French free text with a label (warm)",
+          f"<= {FLOOR_DATE_FRENCH_US} µs median", dates.get("labelled French, cached"),
+          lambda v: v <= FLOOR_DATE_FRENCH_US, 1, " µs")
     out += ["", f"Cold start is the time from creating the `scrapy crawl` process to nginx "
             f"logging its first request (robots.txt); bare Scrapy's (`runspider`, no project): "
-            f"{_fmt(h['bare_cold_start'], 2)} s. The date-normalisation floors are judged in the "
-            "micro-benchmarks below.", ""]
+            f"{_fmt(h['bare_cold_start'], 2)} s. The date figures are `bench/bench_dates.py`'s "
+            "(micro-benchmarks below); the floors on full/bare throughput and on RSS are judged "
+            "on the full crawl with database writes.", ""]
+    out += optimisations(results, h)
 
     sweep = [r for r in results["runs"] if r["concurrency"] is not None]
     if sweep:
@@ -626,9 +642,16 @@ def render(results: dict[str, Any]) -> str:
         out += ["## Micro-benchmarks", "", "| what | median |", "|---|---:|"]
         for label, value in micro["canonical_url_us"].items():
             out.append(f"| `canonical_url`, {label} | {value:.1f} µs / URL |")
+        out += ["", "`canonical_url` keeps an LRU cache: a crawl sees most URLs again (navigation, "
+                "footer, most-read links on every listing page), so the cached figures are the "
+                "common case and the uncached one is the cost of a new URL.", "",
+                "| what | median |", "|---|---:|"]
         for label, value in micro["listing_page_ms"].items():
             out.append(f"| listing page ({micro['links_per_listing_page']} links), {label} | "
                        f"{value:.2f} ms / page |")
+        if "detect_language_ms" in micro:
+            out.append(f"| `detect_language`, article text (60 articles) | "
+                       f"{micro['detect_language_ms']:.2f} ms / article |")
         out.append("")
         for script, output in micro["siblings"].items():
             out += [f"`python bench/{script}`:", ""]
@@ -647,8 +670,11 @@ def render(results: dict[str, Any]) -> str:
                    f"{r['requests']} | {_fmt(r['articles_per_s'], 1)} | "
                    f"{_fmt(r['cold_start'], 2)} |")
     out += ["", "## Method", "",
-            "- One session: nginx (1 worker) and the database server run on 127.0.0.1 for the "
-            "whole run; the site is generated once and cached under `var/bench/sites`.",
+            "- One session: nginx (1 worker) runs on 127.0.0.1 for the whole run; the site is "
+            "generated once and cached under `var/bench/sites`. The embedded database server is "
+            "started fresh (empty data folder) for each round and each sweep point, the way the "
+            "crawler starts it (`crawler.embedded.EmbeddedServer`, `python -m crawler.embedded "
+            "serve`), on 127.0.0.1.",
             "- Each round runs the bare spider and our full crawl (alternating which goes first), "
             "then on the same database the second run (unchanged site) and the third (the site "
             "with 1% new articles, newest first, so every listing page shifts), then the full "
@@ -668,6 +694,53 @@ def render(results: dict[str, Any]) -> str:
             "rewrites this page from them.",
             ""]
     return "\n".join(out)
+
+
+def date_medians(results: dict[str, Any]) -> dict[str, float]:
+    """`bench/bench_dates.py`'s medians by label, in µs (its output: label, value, µs)."""
+    output = (results.get("micro") or {}).get("siblings", {}).get("bench_dates.py") or ""
+    return {m[1].strip(): float(m[2]) for m in re.finditer(r"^(.+?)\s+([\d.]+) µs$", output, re.M)}
+
+
+def optimisations(results: dict[str, Any], h: dict[str, Any]) -> list[str]:
+    """Before (the first session, BEFORE) and after (this run), then bench/optimisations.md."""
+    first, null = _runs(results, "first"), _runs(results, "null")
+    sweep16 = {c: (b, f) for c, b, f in sweep_series(results)}.get(16, (None, None))
+    micro = results.get("micro") or {}
+    listing = micro.get("listing_page_ms", {}).get("SectionPage.links() (ours)")
+    rows = [
+        ("bare Scrapy, articles/s", "bare", _median([r["articles_per_s"]
+                                                    for r in _runs(results, "bare")]), 1),
+        ("full crawl with database writes, articles/s", "first",
+         _median([r["articles_per_s"] for r in first]), 1),
+        ("full crawl, no-op store, articles/s", "null",
+         _median([r["articles_per_s"] for r in null]), 1),
+        ("**full/bare throughput, database writes** (floor 0.35)", "ratio", h["ratio"], 2),
+        ("full/bare throughput, no-op store", "null_ratio", h["null_ratio"], 2),
+        ("full crawl, CPU s / article (crawl process)", "first_cpu_per_article",
+         _median([r["cpu_per_article"] for r in first]), 4),
+        ("database server CPU during the first run, s", "db_cpu",
+         _median([r.get("db_cpu") for r in first]), 1),
+        ("first run wall time, s", "first_wall", _median([r["wall"] for r in first]), 1),
+        ("peak RSS of the full crawl, MB", "full_rss", h["full_rss"], 0),
+        ("second run wall / first run wall", "second_ratio", h["second_ratio"], 3),
+        ("sweep, 1,000 articles, concurrency 16: full articles/s", "sweep16_full",
+         sweep16[1], 1),
+        ("sweep, concurrency 16: full/bare", "sweep16_ratio",
+         sweep16[1] / sweep16[0] if sweep16[0] and sweep16[1] else None, 2),
+        ("SectionPage.links() per listing page, ms", "listing_ms", listing, 2),
+        ("detect_language per article, ms", "detect_language_ms",
+         micro.get("detect_language_ms"), 2),
+    ]
+    out = ["## Optimisations", "",
+           "Before: the first session (commit 42a5891, same machine and command, medians of 3 "
+           "rounds). After: this run.", "", "| measure | before | after |", "|---|---:|---:|"]
+    for label, key, after, digits in rows:
+        out.append(f"| {label} | {_fmt(BEFORE[key], digits)} | {_fmt(after, digits)} |")
+    out.append("")
+    if NOTES.exists():
+        out += [NOTES.read_text().strip(), ""]
+    return out
 
 
 def sweep_series(results: dict[str, Any]) -> list[tuple[int, float | None, float | None]]:
@@ -733,8 +806,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="articles of the sweep's site (1000)")
     parser.add_argument("--sweep-rounds", type=int, default=1)
     parser.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
-    parser.add_argument("--no-experiment", action="store_true",
-                        help="skip the patched crawl (bench/patches.py, bench/patched_server.py)")
     parser.add_argument("--mongo-uri", default=None,
                         help="write to this MongoDB instead of an embedded nx-27017 started here")
     parser.add_argument("--nginx-workers", type=int, default=1)

@@ -1,7 +1,10 @@
 """One worker vs two on a generated site, in distributed mode (issue 7's closing figures).
 
-    REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python -m tests.bench_distributed \
-        --articles 600 --delay 0.1
+    REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python -m bench.bench_distributed \
+        --articles 600 --delay 0.25
+    .venv/bin/python bench/bench_distributed.py --articles 600 --delay 0.25   # the same
+
+Needs a Redis server (REDIS_URL, default redis://127.0.0.1:6379/14); a benchmark, not a test.
 
 Generates a site of N articles (copies of a fixture article) listed 20 to a page over two
 sections, serves it with a per-request delay (network latency), and crawls it into a fresh
@@ -25,10 +28,15 @@ from pathlib import Path
 
 import redis
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# Imported after the path tweak so that the script runs from any directory.
+from bench.harness import ROOT, free_port
 from crawler.devserver import StaticSite
 from crawler.embedded import EmbeddedServer
 from crawler.storage import connect
-from tests.conftest import FIXTURES, ROOT, free_port
+
+FIXTURES = ROOT / "tests" / "fixtures"
 
 TEMPLATE_SLUG = "free-lance-sa-nouvelle-freebox-ultra"
 PER_PAGE = 20
