@@ -78,10 +78,20 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the fixture site on 127.0.0.1, crawl it into the database, show what was stored."""
+    from crawler.connection import open_database
     from crawler.devserver import StaticSite
+    from crawler.storage import ArticleStore, DatabaseUnavailable, drop_database
 
     settings = _settings()
     database = args.database
+    settings.set("MONGO_DATABASE", database)
+    try:
+        # The demo's own database starts empty, so each demo shows one crawl's result (the
+        # fixture site's URLs carry the port it is served on, which changes every time).
+        drop_database(open_database(settings))
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
     with StaticSite(FIXTURE_SITE) as site, tempfile.TemporaryDirectory() as tmp:
         catalogue = Path(tmp) / "demo_sites.toml"
         catalogue.write_text(FIXTURE_CATALOGUE.read_text().replace("BASE_URL", site.base_url))
@@ -98,10 +108,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return code
         print(f"demo: crawl finished in {time.monotonic() - started:.1f} s, "
               f"{len(site.paths())} requests served\n")
-    from crawler.connection import open_database
-    from crawler.storage import ArticleStore
-
-    settings.set("MONGO_DATABASE", database)
     articles = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
     rows = [(d.get("published_at"), d.get("section") or "", ", ".join(d.get("authors") or []),
              d.get("title") or "") for d in articles.find({}, sort=[("published_at", -1)])]

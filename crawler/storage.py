@@ -111,6 +111,11 @@ def _connection_errors_as_unavailable(method: _Method) -> _Method:
     return cast("_Method", wrapper)
 
 
+def drop_database(database: Database[dict[str, Any]]) -> None:
+    """Remove a whole database (the demo's, or a test's)."""
+    database.client.drop_database(database.name)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     inserted: int = 0

@@ -22,7 +22,7 @@ import pytest
 
 from crawler.devserver import StaticSite
 from crawler.embedded import EmbeddedServer
-from crawler.storage import connect
+from crawler.storage import connect, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -52,7 +52,7 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_name(mongo_uri: str) -> Iterator[str]:
     name = f"newscrawl_test_{uuid.uuid4().hex[:10]}"
     yield name
-    connect(mongo_uri, name).client.drop_database(name)
+    drop_database(connect(mongo_uri, name))
 
 
 @pytest.fixture
