@@ -190,3 +190,21 @@ def test_a_killed_run_loses_nothing_it_wrote_and_the_next_run_takes_over(mongo_u
     assert again.returncode == 0, stdout + stderr[-2000:]
     assert written <= {d["url"] for d in database["articles"].find({}, {"url": 1})}
     assert sorted(stored_paths(database)) == sorted(ALL_PATHS)
+
+
+def test_missing_indexes_are_recreated_at_the_next_start(run_scrapy, database):
+    with FaultySite(FIXTURES / "site") as site:
+        assert run_scrapy("crawl", "fixture_fr", site=site).returncode == 0
+        database["articles"].drop_indexes()
+        database["crawl_runs"].drop_indexes()
+        assert index_keys(database["articles"]) == {("_id",)}
+        again = run_scrapy("crawl", "fixture_fr", site=site)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {("url",), ("source", "published_at"), ("changed_at",)} <= index_keys(database["articles"])
+    assert ("spider", "started_at") in index_keys(database["crawl_runs"])
+    assert database["articles"].count_documents({}) == len(ALL_PATHS)
+
+
+def index_keys(collection: Any) -> set[tuple[str, ...]]:
+    """The indexed fields, whatever the server names its indexes."""
+    return {tuple(field for field, _ in spec["key"]) for spec in collection.index_information().values()}
