@@ -44,17 +44,18 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
     ...                    "store/inserted": 2, "elapsed_time_seconds": 1.25})
     'a: ok in 1.2 s; 3 requests; articles 2 new, 0 updated, 0 unchanged, 0 skipped as known; 0 dropped'
     """
+    from crawler.runs import summarise_stats
+
     status = stats.get("newscrawl/status") or "not started"
     reason = stats.get("newscrawl/failure_reason")
-    dropped = sum(int(v) for k, v in stats.items()
-                  if "/dropped/" in k or k == "article/not_article")
+    figures = summarise_stats(stats)
+    articles = figures["articles"]
     return (
         f"{site}: {status}{f' ({reason})' if reason and reason != status else ''} in "
-        f"{float(stats.get('elapsed_time_seconds', 0)):.1f} s; "
-        f"{stats.get('downloader/request_count', 0)} requests; articles "
-        f"{stats.get('store/inserted', 0)} new, {stats.get('store/updated', 0)} updated, "
-        f"{stats.get('store/unchanged', 0)} unchanged, "
-        f"{stats.get('incremental/skipped', 0)} skipped as known; {dropped} dropped"
+        f"{float(stats.get('elapsed_time_seconds', 0)):.1f} s; {figures['requests']} requests; "
+        f"articles {articles['new']} new, {articles['updated']} updated, "
+        f"{articles['unchanged']} unchanged, {articles['skipped_known']} skipped as known; "
+        f"{sum(figures['dropped'].values())} dropped"
     )
 
 

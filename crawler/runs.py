@@ -40,10 +40,11 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
     dropped = {
         key.split("/", 2)[2]: int(value)
         for key, value in stats.items()
-        if key.startswith(("validate/dropped/", "dedupe/dropped/", "window/dropped/"))
+        if key.startswith(("validate/dropped/", "dedupe/dropped/"))
     }
     for key, reason in (("article/not_article", "not_article"), ("download/too_large", "too_large"),
-                        ("security/refused_private", "refused_private")):
+                        ("security/refused_private", "refused_private"),
+                        ("window/dropped_after_download", "outside_window")):
         if stats.get(key):
             dropped[reason] = int(stats[key])
     sections = {
