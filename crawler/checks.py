@@ -25,7 +25,7 @@ from crawler.dates import normalise_date
 from crawler.feeds import discover_feeds, parse_feed
 from crawler.pages import ArticlePage, SectionPage
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
-from crawler.urls import canonical_url, on_domains
+from crawler.urls import LinkKind, canonical_url, classify_link, on_domains
 
 if TYPE_CHECKING:
     from crawler.sites import Site
@@ -199,7 +199,8 @@ def _first_sitemap_urls(site: Site, fetch: Fetcher, report: SiteReport) -> tuple
         if sitemap.kind is SitemapKind.URLSET:
             urls = [u for e in sitemap.entries if (u := canonical_url(e.url))
                     and on_domains(u, site.domains)]
-            articles = [u for u in urls if any(p.search(u) for p in site.article_patterns)]
+            articles = [u for u in urls if classify_link(
+                u, article=site.article_patterns, exclude=site.exclude_patterns) is LinkKind.ARTICLE]
             return url, articles or urls
         report.problems.append(f"sitemap {url}: not a sitemap")
     return (site.sitemaps[0] if site.sitemaps else ""), []
@@ -225,6 +226,7 @@ def print_sites(sites: Iterable[Site], out: TextIO) -> None:
 
 
 def print_reports(reports: Iterable[SiteReport], out: TextIO) -> None:
+    reports = list(reports)
     rows = [["site", "links", "next", "feed/sitemap", "fields", "date (UTC)", "status"]]
     for r in reports:
         status = "NOTHING" if r.yields_nothing else ("ok" if not r.problems else "check")
@@ -232,7 +234,6 @@ def print_reports(reports: Iterable[SiteReport], out: TextIO) -> None:
                      f"{r.feed_entries} ({r.feed_dated} dated)" if r.feed_url else "-",
                      ",".join(f.removesuffix("_raw") for f in r.fields) or "-",
                      r.date or "-", status])
-    reports = list(reports)
     _table(rows, out)
     for r in reports:
         for problem in r.problems:

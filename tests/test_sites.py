@@ -82,3 +82,14 @@ def test_broken_toml_and_missing_file_name_the_file(tmp_path):
         load_catalogue([tmp_path / "nope.toml"])
     with pytest.raises(CatalogueError, match="unknown top-level"):
         load_catalogue([write(tmp_path, "[website]\nx = 1\n")])
+
+
+def test_a_trusted_feed_entry_under_an_excluded_path_is_not_downloaded(tmp_path):
+    from crawler.spiders.loader import spider_class_for
+
+    text = VALID + "exclude_patterns = ['^/tag/']\n"
+    spider = spider_class_for(load_catalogue([write(tmp_path, text)])["my_site"])()
+    assert not spider.discovery_accepts("https://example.org/tag/ia/", trusted=True)
+    assert spider.discovery_accepts("https://example.org/une-breve/", trusted=True)
+    assert not spider.discovery_accepts("https://example.org/une-breve/", trusted=False)
+    assert spider.discovery_accepts("https://example.org/2023/11/un-article/", trusted=False)

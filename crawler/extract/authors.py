@@ -107,12 +107,6 @@ def _unique(names: Iterable[str]) -> list[str]:
     return out
 
 
-def jsonld_authors(value: Any, resolve: Callable[[Any], Any]) -> list[str]:
-    """Author names from a JSON-LD `author` value; organisations dropped if a person is named."""
-    people, organisations = jsonld_people_and_organisations(value, resolve)
-    return people or organisations
-
-
 def jsonld_people_and_organisations(value: Any, resolve: Callable[[Any], Any]) -> tuple[
         list[str], list[str]]:
     """(people, organisations) named by a JSON-LD `author` value."""

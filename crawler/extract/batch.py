@@ -90,8 +90,8 @@ def extract_html(html: str | bytes, url: str, *, id: str | None = None,
 
 
 def extract_file(path: str | Path, url: str, *, id: str | None = None) -> dict[str, Any]:
-    """`extract_html` on a saved page, read as UTF-8 with undecodable bytes replaced."""
-    html = Path(path).read_text(encoding="utf-8", errors="replace")
+    """`extract_html` on a saved page, decoded like a download (BOM, UTF-8, declared charset)."""
+    html = Path(path).read_bytes()
     return extract_html(html, url, id=id)
 
 

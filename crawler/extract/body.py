@@ -1,9 +1,10 @@
 """Find the article text in a parsed page: a readability-style scoring pass, then a walk.
 
-Scoring: every paragraph-like block with enough text gives points to its parent and, less, to
-its ancestors; the best-scored container (weighted by class names and link density) and those
-of its siblings that score close to it hold the article. The walk then turns those containers
-into paragraphs, leaving out navigation, share bars, related links, ads and other boilerplate.
+Scoring: every paragraph-like block with enough readable text credits its parent and every
+ancestor with its prose length, and debits them with its link and fragment text; the container
+with the best balance (deepest on a tie) holds the article. Class and id names only decide what
+is boilerplate. The walk then turns that container into paragraphs, leaving out navigation, share
+bars, related links, ads and other boilerplate.
 The tree is read, never modified, so metadata extraction can use it too.
 """
 
@@ -42,10 +43,6 @@ _NEGATIVE_RE = re.compile(
     r"timestamp|dateline|meta|post-meta|entry-meta|article-meta|donate|cta)(?=$|[\s_-])"
 )
 _POSITIVE_RE = re.compile(r"article|body|content|entry|main|post|story|text|blog|hentry|column")
-_STRONG_POSITIVE_RE = re.compile(
-    r"article-?body|articlebody|article-?content|article-?text|entry-content|post-content|"
-    r"post-body|story-?body|story-content|main-content|body-text|article__body|article__content"
-)
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 _SENTENCE_END_RE = re.compile(r"[.!?。！？…:;»\"”)]\s*$|[.!?。！？]\s")
 # Whole-paragraph labels that stand for an ad slot or a link box, in the languages we crawl.

@@ -23,7 +23,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def decode_html(data: bytes) -> str:
-    """Bytes to text: BOM, then a declared charset, then UTF-8, then cp1252.
+    """Bytes to text: BOM, then UTF-8, then a declared charset, then cp1252.
+
+    UTF-8 comes before the declaration: valid UTF-8 is almost never anything else, and pages
+    that declare an older charset are often stored as UTF-8.
 
     >>> decode_html("café".encode("latin-1") + b"<meta charset=latin-1>")
     'café<meta charset=latin-1>'

@@ -157,13 +157,6 @@ class JsonLd:
             return None
         return self.resolve(self.article.get(key))
 
-    def first_of_type(self, *types: str) -> dict[str, Any] | None:
-        wanted = {t.lower() for t in types}
-        for node in self.nodes:
-            if type_names(node) & wanted:
-                return node
-        return None
-
 
 def as_text(value: Any) -> str | None:
     """A schema.org text value: strings as-is, `{"@value"}`/`{"name"}` objects, first of a list."""

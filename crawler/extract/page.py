@@ -20,7 +20,7 @@ from crawler.extract import authors as author_rules
 from crawler.extract.body import extract_body
 from crawler.extract.datefinder import RawDate, find_dates
 from crawler.extract.document import parse_html
-from crawler.extract.jsonld import ARTICLE_TYPES, JsonLd, as_text, as_url, type_names
+from crawler.extract.jsonld import JsonLd, as_text, as_url, type_names
 from crawler.extract.language import choose_language
 from crawler.extract.metatags import MetaTags
 from crawler.extract.selectors import select_all, selected_text, selected_value
@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ITEM_FIELDS = (
-    "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
-    "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
-    "fetched_at", "timezone_hint",
-)
 # JSON-LD types that describe listings, never a single article
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "videogallery",
                             "mediagallery", "imagegallery", "profilepage"})
@@ -457,4 +452,3 @@ def _prefer_jsonld_body(html_body: str, jsonld_body: str | None) -> str:
     return candidate
 
 
-assert ARTICLE_TYPES  # re-exported for callers that classify pages themselves

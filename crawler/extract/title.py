@@ -41,18 +41,19 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
     pieces = _SEPARATOR_RE.split(title)
     if len(pieces) < 2:
         return title
-    separators = _SEPARATOR_RE.findall(title)
+    # where each separator starts: cutting at cuts[k - 1] keeps the first k pieces
+    cuts = [match.start() for match in _SEPARATOR_RE.finditer(title)]
     # try every cut: keep a prefix or a suffix of the pieces
     for keep in range(len(pieces) - 1, 0, -1):
-        head = title[: _cut_position(title, separators, keep)].strip()
-        tail = title[_cut_position(title, separators, keep) :]
+        head = title[: cuts[keep - 1]].strip()
+        tail = title[cuts[keep - 1] :]
         tail_text = _SEPARATOR_RE.sub(" ", tail).strip()
         if any(_similar(head, ref) >= 0.95 for ref in references):
             return head
         if names and normalise_for_compare(tail_text) in names:
             return head
     for keep in range(1, len(pieces)):
-        position = _cut_position(title, separators, keep)
+        position = cuts[keep - 1]
         rest = title[position:]
         rest = _SEPARATOR_RE.sub("", rest, count=1).strip()
         head = title[:position]
@@ -61,16 +62,6 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
         if names and normalise_for_compare(head) in names:
             return rest
     return title
-
-
-def _cut_position(title: str, separators: list[str], keep: int) -> int:
-    """Index where the `keep`-th separator starts."""
-    position = 0
-    for index, match in enumerate(_SEPARATOR_RE.finditer(title)):
-        if index == keep - 1:
-            return match.start()
-        position = match.end()
-    return position
 
 
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],

@@ -34,7 +34,7 @@ import scrapy
 from crawler.feeds import discover_feeds, parse_feed
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
 from crawler.spiders.requests import Kind, make_request
-from crawler.urls import LinkKind, canonical_url, classify_link, on_domains
+from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
 from crawler.window import DateWindow, WindowArgumentError
 
 if TYPE_CHECKING:
@@ -157,8 +157,10 @@ class DiscoveryMixin:
                              exclude=site.exclude_patterns)
         if kind is LinkKind.ARTICLE:
             return True
+        # OTHER is both "excluded" and "matched no pattern": tell them apart, searching the
+        # patterns where classify_link does (path and query).
         return trusted and kind is LinkKind.OTHER and not any(
-            p.search(url) for p in site.exclude_patterns)
+            p.search(path_and_query(url)) for p in site.exclude_patterns)
 
     def discovery_article_request(self, url: str, **meta: Any) -> scrapy.Request:
         callback = self.parse_article  # type: ignore[attr-defined]  # the host spider's
