@@ -96,7 +96,7 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     if settings.get("REDIS_URL"):
         # Distributed mode: workers of one round share the site through Redis, several of them
         # may run on this machine; no lock.
-        from crawler.distributed import RedisUnavailable, connect_redis
+        from crawler.distributed.connection import RedisUnavailable, connect_redis
         try:
             connect_redis(settings)
         except RedisUnavailable as exc:

@@ -162,14 +162,14 @@ EXTENSIONS = {
 # Pages rejected as not articles are not downloaded again for this many days.
 REJECTED_RECHECK_DAYS = _number("REJECTED_RECHECK_DAYS", 7.0, kind=float)
 
-# --- Distributed mode (README "Scaling out"; logic in crawler/distributed.py) ----------------
+# --- Distributed mode (README "Scaling out"; logic in crawler/distributed/) ----------------
 # REDIS_URL switches a run to distributed mode: every worker with the same REDIS_URL, MONGO_URI
 # and catalogue shares one crawl per site through scrapy-redis. Unset, nothing here applies and
 # Redis is never imported.
 REDIS_URL = _text("REDIS_URL", "")
 if REDIS_URL:
     REDIS_KEY_PREFIX = _text("REDIS_KEY_PREFIX", "newscrawl")
-    SCHEDULER = "crawler.distributed.RoundScheduler"
+    SCHEDULER = "crawler.distributed.scheduler.RoundScheduler"
     SCHEDULER_PERSIST = True
     SCHEDULER_QUEUE_KEY = f"{REDIS_KEY_PREFIX}:%(spider)s:requests"
     SCHEDULER_DUPEFILTER_KEY = f"{REDIS_KEY_PREFIX}:%(spider)s:dupefilter:%(round)s"
@@ -183,7 +183,7 @@ if REDIS_URL:
     # so that a killed worker's unfinished requests are exactly its in-flight ones.
     CONCURRENT_REQUESTS = _number("CONCURRENT_REQUESTS", CONCURRENT_REQUESTS_PER_DOMAIN, minimum=1)
     STORE_BATCH_SIZE = _number("STORE_BATCH_SIZE", 1, minimum=1)
-    SPIDER_MIDDLEWARES = {**SPIDER_MIDDLEWARES, "crawler.distributed.SeedOncePerRound": 30}
+    SPIDER_MIDDLEWARES = {**SPIDER_MIDDLEWARES, "crawler.distributed.middleware.SeedOncePerRound": 30}
     EXTENSIONS = {**{k: v for k, v in EXTENSIONS.items() if k != "crawler.runs.RunRecorder"},
-                  "crawler.distributed.RoundRunRecorder": 100}
+                  "crawler.distributed.records.RoundRunRecorder": 100}
 # --- end of distributed mode

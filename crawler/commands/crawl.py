@@ -34,7 +34,7 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = 1
                 return
         if self.settings.get("REDIS_URL"):  # distributed mode: Redis must answer too
-            from crawler.distributed import RedisUnavailable, connect_redis
+            from crawler.distributed.connection import RedisUnavailable, connect_redis
             try:
                 connect_redis(self.settings)
             except RedisUnavailable as exc:
