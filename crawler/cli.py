@@ -31,9 +31,12 @@ FIXTURE_CATALOGUE = PROJECT_ROOT / "tests" / "fixtures" / "fixture_site.toml"
 
 def _settings() -> Any:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.addons import AddonManager
     from scrapy.utils.project import get_project_settings
 
-    return get_project_settings()
+    settings = get_project_settings()
+    AddonManager.load_pre_crawler_settings(settings)  # defaults and derived settings (crawler.addon)
+    return settings
 
 
 def _json_default(value: Any) -> Any:

@@ -82,13 +82,12 @@ class RoundScheduler(Scheduler):
                            "on other machines write into databases of their own (README, Scaling out)")
         return cls(
             connect_redis(settings), crawler,
-            key_prefix=settings.get("REDIS_KEY_PREFIX", "newscrawl"),
-            queue_key=settings.get("SCHEDULER_QUEUE_KEY", "newscrawl:%(spider)s:requests"),
-            dupefilter_key=settings.get("SCHEDULER_DUPEFILTER_KEY",
-                                        "newscrawl:%(spider)s:dupefilter:%(round)s"),
-            idle_before_close=settings.getfloat("SCHEDULER_IDLE_BEFORE_CLOSE", 10.0),
-            worker_timeout=settings.getfloat("REDIS_WORKER_TIMEOUT", 30.0),
-            round_ttl=settings.getint("REDIS_ROUND_TTL", 86400),
+            key_prefix=settings.get("REDIS_KEY_PREFIX"),
+            queue_key=settings.get("SCHEDULER_QUEUE_KEY"),
+            dupefilter_key=settings.get("SCHEDULER_DUPEFILTER_KEY"),
+            idle_before_close=settings.getfloat("SCHEDULER_IDLE_BEFORE_CLOSE"),
+            worker_timeout=settings.getfloat("REDIS_WORKER_TIMEOUT"),
+            round_ttl=settings.getint("REDIS_ROUND_TTL"),
             dupefilter_debug=settings.getbool("DUPEFILTER_DEBUG"),
         )
 

@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SOURCE_KINDS = ("sections", "feeds", "sitemaps")
-DEFAULT_MAX_SITEMAPS = 20
-DEFAULT_MAX_SITEMAP_DEPTH = 3
 # Yoast / Rank Math / WordPress core child sitemaps that list taxonomy or static pages
 _NON_ARTICLE_SITEMAP_RE = re.compile(
     r"(?:^|[/_-])(?:category|categories|post_tag|tags?|authors?|users?|pages?|attachment|"
@@ -244,10 +242,10 @@ class DiscoveryMixin:
         stats = self._stats
         depth = int(response.meta.get("sitemap_depth", 0)) + 1
         settings = self.crawler.settings
-        if depth > settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH", DEFAULT_MAX_SITEMAP_DEPTH):
+        if depth > settings.getint("DISCOVERY_MAX_SITEMAP_DEPTH"):
             stats.inc_value("discovery/sitemaps_skipped/depth", len(children))
             return
-        limit = settings.getint("DISCOVERY_MAX_SITEMAPS", DEFAULT_MAX_SITEMAPS)
+        limit = settings.getint("DISCOVERY_MAX_SITEMAPS")
         followed = 0
         for child in sorted(children, key=lambda e: e.lastmod or _EPOCH, reverse=True):
             if not on_domains(child.url, self.discovery_domains()):

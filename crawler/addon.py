@@ -1,0 +1,248 @@
+"""The newscrawl settings add-on (Scrapy `ADDONS`): every default once, checks, derived settings.
+
+`SETTINGS` is the one table of newscrawl's operator settings (README, "Settings"): name ->
+default, type and lower bound. `crawler/settings.py` (the only reader of `os.environ`) puts an
+environment variable's value in the project settings after `parse_setting` has checked it;
+`NewscrawlAddon` then works on the *final* settings, whatever set them (environment, `-s`,
+`custom_settings`):
+
+1. writes each default at the `addon` priority, so anything the operator set wins;
+2. checks and types every value (`-s CONCURRENT_REQUESTS=lots` stops like the environment variable
+   does, with one line naming the setting);
+3. derives the settings that follow from others: `CLOSESPIDER_TIMEOUT` from `RUN_TIME_LIMIT`,
+   `DEAD_LETTER_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when `REDIS_URL` is set, the distributed
+   scheduler, its keys and components (README, "Scaling out"). A derived setting the operator set
+   himself is left alone.
+
+It runs twice: `update_pre_crawler_settings` on the process's settings (so that `LOG_LEVEL`,
+`LOG_FILE` and `SITES_FILE` hold before logging and the spider loader start), and
+`update_settings` on each crawler's (which add the spider's `custom_settings` and what
+`newscrawl crawl` sets per site). Both passes are the same idempotent function.
+
+To add a setting: one row in `SETTINGS`, one row in the README table; read it in the component
+with `settings.getint(NAME)` (no fallback default there). `tests/test_settings.py` checks that
+the environment, `-s` and `custom_settings` give the same value for every README row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.utils.misc import load_object
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ADDON_PRIORITY = SETTINGS_PRIORITIES["addon"]
+
+
+class SettingError(SystemExit):
+    """A setting value that cannot be used.
+
+    A SystemExit: a malformed setting stops any command at start with this one line.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"newscrawl: bad setting: {message}")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def parse_flag(value: Any) -> bool | None:
+    """True, False, or None when `value` is not a flag (the caller decides what that means).
+
+    >>> parse_flag(" Yes "), parse_flag("0"), parse_flag(True), parse_flag("perhaps")
+    (True, False, True, None)
+    """
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    kind: type = str  # str, int, float or bool
+    minimum: float = 0
+
+
+# The README "Settings" tables, in their order. Defaults live here and nowhere else.
+SETTINGS: dict[str, Setting] = {
+    # Database. Empty MONGO_URI = the embedded default: an nx-27017 server under VAR_DIR.
+    "MONGO_URI": Setting(""),
+    "MONGO_DATABASE": Setting("newscrawl"),
+    "MONGO_COLLECTION": Setting("articles"),
+    "MONGO_RUNS_COLLECTION": Setting("crawl_runs"),
+    "MONGO_TIMEOUT_MS": Setting(5000, int, 100),
+    "VAR_DIR": Setting(str(PROJECT_ROOT / "var")),
+    "EMBEDDED_DB_PORT": Setting(27117, int, 1),
+    "STORE_BATCH_SIZE": Setting(100, int, 1),
+    "STORE_FLUSH_SECONDS": Setting(5.0, float, 0.1),
+    # How long a write is retried while the database is away before its articles go to the
+    # dead-letter file for `newscrawl replay`.
+    "STORE_RETRY_SECONDS": Setting(60.0, float),
+    "DEAD_LETTER_DIR": Setting(""),  # empty: $VAR_DIR/dead-letter
+    # Extra catalogue files merged over the built-in crawler/sites.toml (os.pathsep-separated).
+    "SITES_FILE": Setting(""),
+    "LOG_LEVEL": Setting("INFO"),
+    "LOG_FILE": Setting(""),  # empty: stderr
+    "USER_AGENT": Setting(
+        "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl; tech-news archive crawler)"),
+    "ROBOTSTXT_OBEY": Setting(True, bool),
+    "CONCURRENT_REQUESTS": Setting(16, int, 1),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": Setting(4, int, 1),
+    # Items are cheap to process but Scrapy's default of 100 in flight per response costs CPU
+    # (measured ~1.4x per page on 80 KB pages); articles yield one item per response anyway.
+    "CONCURRENT_ITEMS": Setting(8, int, 1),
+    "DOWNLOAD_DELAY": Setting(0.0, float),
+    "DOWNLOAD_TIMEOUT": Setting(30, int, 1),
+    "DOWNLOAD_MAXSIZE": Setting(10 * 1024 * 1024, int, 1024),
+    "DOWNLOAD_WARNSIZE": Setting(2 * 1024 * 1024, int, 1024),
+    # Catalogue sites, links and redirects to private, loopback or link-local addresses are
+    # refused (crawler.security.PrivateAddressMiddleware); true allows them, for local testing.
+    "ALLOW_PRIVATE_ADDRESSES": Setting(False, bool),
+    "RETRY_TIMES": Setting(2, int),
+    # Longest wait honoured from a 429/503 Retry-After header, in seconds.
+    "RETRY_AFTER_MAX": Setting(120.0, float),
+    "AUTOTHROTTLE_ENABLED": Setting(True, bool),
+    "AUTOTHROTTLE_START_DELAY": Setting(1.0, float),
+    "AUTOTHROTTLE_MAX_DELAY": Setting(30.0, float),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": Setting(2.0, float),
+    # Default bound of one no-config (`news`) crawl.
+    "NEWS_MAX_DEPTH": Setting(3, int),
+    "NEWS_MAX_PAGES": Setting(200, int, 1),
+    # Sitemap indexes: children followed per index (newest first) and levels of indexes followed.
+    "DISCOVERY_MAX_SITEMAPS": Setting(20, int, 1),
+    "DISCOVERY_MAX_SITEMAP_DEPTH": Setting(3, int, 1),
+    "INCREMENTAL_ENABLED": Setting(True, bool),
+    # Articles first seen less than REFRESH_WINDOW_HOURS ago are fetched again at most every
+    # REFRESH_INTERVAL_HOURS, to catch corrections.
+    "REFRESH_WINDOW_HOURS": Setting(48.0, float),
+    "REFRESH_INTERVAL_HOURS": Setting(2.0, float),
+    # Pages rejected as not articles are not downloaded again for this many days.
+    "REJECTED_RECHECK_DAYS": Setting(7.0, float),
+    # A run whose failed downloads and 5xx responses exceed this share of its requests has failed.
+    "MAX_ERROR_RATE": Setting(0.5, float),
+    # Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.
+    "RUN_TIME_LIMIT": Setting(1500, int),
+    "LOCK_DIR": Setting(""),  # empty: $VAR_DIR/locks
+    # Distributed mode (README "Scaling out"): REDIS_URL set = every worker with the same
+    # REDIS_URL, MONGO_URI and catalogue shares one crawl per site; unset, the rest is ignored and
+    # Redis is never imported.
+    "REDIS_URL": Setting(""),
+    "REDIS_KEY_PREFIX": Setting("newscrawl"),
+    # A worker exits once the shared queue has been empty, with nothing in flight anywhere, this long.
+    "SCHEDULER_IDLE_BEFORE_CLOSE": Setting(10.0, float),
+    # A worker silent this long is dead: its in-flight requests go back to the queue.
+    "REDIS_WORKER_TIMEOUT": Setting(30.0, float, 1),
+    # An open round (and its duplicate filter) that no worker touches for this long expires.
+    "REDIS_ROUND_TTL": Setting(86400, int, 60),
+    "SCHEDULER_QUEUE_KEY": Setting(""),  # empty: <prefix>:%(spider)s:requests
+    "SCHEDULER_DUPEFILTER_KEY": Setting(""),  # empty: <prefix>:%(spider)s:dupefilter:%(round)s
+}
+
+
+def parse_setting(name: str, value: Any, *, source: str = "") -> Any:
+    """`value` (a string from the environment or `-s`, or already typed) as the type of setting
+    `name`, or `SettingError` naming it.
+
+    >>> parse_setting("CONCURRENT_REQUESTS", " 8 "), parse_setting("LOG_LEVEL", "debug")
+    (8, 'DEBUG')
+    >>> parse_setting("RETRY_TIMES", "lots")
+    Traceback (most recent call last):
+    ...
+    crawler.addon.SettingError: newscrawl: bad setting: RETRY_TIMES='lots': expected an integer
+    """
+    spec = SETTINGS[name]
+    where = f"{source}{name}={value!r}"
+    if spec.kind is bool:
+        flag = parse_flag(value)
+        if flag is None:
+            raise SettingError(f"{where}: expected true or false")
+        return flag
+    if spec.kind in (int, float):
+        if isinstance(value, bool):
+            raise SettingError(f"{where}: expected a number")
+        try:
+            number = spec.kind(str(value).strip()) if isinstance(value, str) else spec.kind(value)
+        except (TypeError, ValueError):
+            expected = "an integer" if spec.kind is int else "a number"
+            raise SettingError(f"{where}: expected {expected}") from None
+        if number < spec.minimum:
+            raise SettingError(f"{where}: must be at least {spec.minimum}")
+        return number
+    text = "" if value is None else str(value).strip()
+    return text.upper() if name == "LOG_LEVEL" else text
+
+
+def _derive(settings: BaseSettings, name: str, value: Any) -> None:
+    """Set a derived value unless the operator set `name` himself (above the add-on's priority)."""
+    if (settings.getpriority(name) or 0) <= ADDON_PRIORITY:
+        settings.set(name, value, priority="addon")
+
+
+def apply(settings: BaseSettings) -> None:
+    """Defaults, checks and derived settings on `settings` (idempotent; module docstring)."""
+    for name, spec in SETTINGS.items():
+        settings.set(name, spec.default, priority="addon")  # below any operator's value
+        settings.set(name, parse_setting(name, settings[name]),
+                     priority=settings.getpriority(name) or ADDON_PRIORITY)
+    var_dir = Path(settings["VAR_DIR"])
+    for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks")):
+        if not settings[name]:
+            settings.set(name, str(default), priority=settings.getpriority(name) or ADDON_PRIORITY)
+    if not settings["LOG_FILE"]:
+        settings.set("LOG_FILE", None, priority=settings.getpriority("LOG_FILE") or ADDON_PRIORITY)
+    _derive(settings, "CLOSESPIDER_TIMEOUT", settings.getint("RUN_TIME_LIMIT"))
+    if settings["REDIS_URL"]:
+        _distributed(settings)
+
+
+def _distributed(settings: BaseSettings) -> None:
+    prefix = settings["REDIS_KEY_PREFIX"]
+    if not settings["SCHEDULER_QUEUE_KEY"]:
+        settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:%(spider)s:requests",
+                     priority=settings.getpriority("SCHEDULER_QUEUE_KEY") or ADDON_PRIORITY)
+    if not settings["SCHEDULER_DUPEFILTER_KEY"]:
+        settings.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:%(spider)s:dupefilter:%(round)s",
+                     priority=settings.getpriority("SCHEDULER_DUPEFILTER_KEY") or ADDON_PRIORITY)
+    _derive(settings, "SCHEDULER", "crawler.distributed.scheduler.RoundScheduler")
+    _derive(settings, "SCHEDULER_PERSIST", True)
+    # Take from the shared queue only what can be downloaded at once; store each article at once,
+    # so that a killed worker's unfinished requests are exactly its in-flight ones.
+    _derive(settings, "CONCURRENT_REQUESTS", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+    _derive(settings, "STORE_BATCH_SIZE", 1)
+    settings.set_in_component_priority_dict(
+        "SPIDER_MIDDLEWARES", load_object("crawler.distributed.middleware.SeedOncePerRound"), 30)
+    recorder = load_object("crawler.runs.RunRecorder")
+    round_recorder = load_object("crawler.distributed.records.RoundRunRecorder")
+    extensions = settings.getdict("EXTENSIONS")
+    if any(load_object(path) is recorder and order is not None for path, order in extensions.items()):
+        settings.replace_in_component_priority_dict("EXTENSIONS", recorder, round_recorder)
+
+
+class NewscrawlAddon:
+    """Enabled in crawler/settings.py: `ADDONS = {"crawler.addon.NewscrawlAddon": 0}`."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NewscrawlAddon:
+        return cls()
+
+    @classmethod
+    def update_pre_crawler_settings(cls, settings: BaseSettings) -> None:
+        apply(settings)
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        apply(settings)
