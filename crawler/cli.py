@@ -81,7 +81,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the fixture site on 127.0.0.1, crawl it into the database, show what was stored."""
-    from crawler.connection import open_database
+    from crawler.database import open_database
     from crawler.devserver import StaticSite
     from crawler.storage import ArticleStore, DatabaseUnavailable, drop_database
 
@@ -129,7 +129,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def _reader_stores(settings: Any) -> tuple[Any, Any]:
-    from crawler.connection import open_database
+    from crawler.database import open_database
     from crawler.storage import ArticleStore, RunStore
 
     database = open_database(settings)
@@ -148,7 +148,7 @@ def _when(text: str) -> Any:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Load a dead-letter file into the database; running it twice changes nothing more."""
-    from crawler.connection import open_database
+    from crawler.database import open_database
     from crawler.storage import ArticleStore, DatabaseUnavailable, replay_dead_letters
 
     settings = _settings()

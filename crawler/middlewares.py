@@ -39,7 +39,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 
-from crawler.connection import open_database
+from crawler.database import DatabaseOwner
 from crawler.pipelines import InvalidArticle
 from crawler.storage import ArticleStore, DatabaseUnavailable
 from crawler.urls import canonical_url
@@ -73,9 +73,8 @@ class IncrementalMiddleware:
         settings = crawler.settings
         if not settings.getbool("INCREMENTAL_ENABLED"):
             raise NotConfigured("INCREMENTAL_ENABLED is off")
-        store = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
         return cls(
-            crawler, store,
+            crawler, DatabaseOwner.of(crawler).articles,
             refresh_window=dt.timedelta(hours=settings.getfloat("REFRESH_WINDOW_HOURS")),
             refresh_interval=dt.timedelta(hours=settings.getfloat("REFRESH_INTERVAL_HOURS")),
             rejected_recheck=dt.timedelta(days=settings.getfloat("REJECTED_RECHECK_DAYS")),

@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from crawler.connection import open_database
+from crawler.database import DatabaseOwner
 from crawler.dates import resolve_item_dates
 from crawler.storage import (
     ArticleStore,
     DatabaseUnavailable,
-    RunStore,
     WriteResult,
     append_dead_letters,
     content_hash,
@@ -189,19 +188,11 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
         assert crawler.stats is not None
-        try:
-            database = open_database(settings)
-        except (DatabaseUnavailable, RuntimeError) as exc:
-            raise DatabaseUnavailable(str(exc)) from None
-        articles = ArticleStore(database, settings.get("MONGO_COLLECTION", "articles"))
-        articles.ensure_indexes()
-        articles.ensure_schema()
-        RunStore(database, settings.get("MONGO_RUNS_COLLECTION", "crawl_runs")).ensure_indexes()
-        var_dir = Path(settings.get("VAR_DIR", "var"))
-        return cls(articles, crawler.stats, batch_size=settings.getint("STORE_BATCH_SIZE", 100),
-                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS", 5.0),
-                   retry_seconds=settings.getfloat("STORE_RETRY_SECONDS", 60.0),
-                   dead_letter_dir=Path(settings.get("DEAD_LETTER_DIR") or var_dir / "dead-letter"),
+        return cls(DatabaseOwner.of(crawler).articles, crawler.stats,
+                   batch_size=settings.getint("STORE_BATCH_SIZE"),
+                   flush_seconds=settings.getfloat("STORE_FLUSH_SECONDS"),
+                   retry_seconds=settings.getfloat("STORE_RETRY_SECONDS"),
+                   dead_letter_dir=Path(settings.get("DEAD_LETTER_DIR")),
                    spider_name=getattr(crawler.spidercls, "name", None) or "crawl")
 
     def open_spider(self) -> None:

@@ -64,9 +64,8 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.connection import open_database
+    from crawler.database import preflight
     from crawler.locks import SiteLock, SiteLocked
-    from crawler.storage import DatabaseUnavailable
 
     settings = get_project_settings()
     process = CrawlerProcess(settings)
@@ -86,22 +85,15 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     except ValueError as exc:
         print(f"newscrawl crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        open_database(settings)
-    except (DatabaseUnavailable, RuntimeError) as exc:
-        print(f"FAILED: {exc}")
+    problem = preflight(settings)
+    if problem:
+        print(f"FAILED: {problem}")
         return EXIT_FAILED
 
     locks = []
     if settings.get("REDIS_URL"):
         # Distributed mode: workers of one round share the site through Redis, several of them
         # may run on this machine; no lock.
-        from crawler.distributed.connection import RedisUnavailable, connect_redis
-        try:
-            connect_redis(settings)
-        except RedisUnavailable as exc:
-            print(f"FAILED: {exc}")
-            return EXIT_FAILED
         runnable = chosen
     else:
         for site in chosen:

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.connection import open_database
-from crawler.storage import RunStore
+from crawler.database import DatabaseOwner
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+
+    from crawler.storage import RunStore
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,8 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
-        runs = RunStore(open_database(crawler.settings), crawler.settings.get("MONGO_RUNS_COLLECTION"))
-        recorder = cls(crawler, runs, max_error_rate=crawler.settings.getfloat("MAX_ERROR_RATE"))
+        recorder = cls(crawler, DatabaseOwner.of(crawler).runs,
+                       max_error_rate=crawler.settings.getfloat("MAX_ERROR_RATE"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder

@@ -50,6 +50,8 @@ SPIDER_MIDDLEWARES = {
     "crawler.middlewares.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
+    # the crawl's one database connection; opened before any other component asks for a store
+    "crawler.database.DatabaseOwner": 0,
     "crawler.runs.RunRecorder": 100,
 }
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, _command_runner
 
 EXPECTED = json.loads((FIXTURES / "site" / "expected.json").read_text())
 pytestmark = pytest.mark.slow
@@ -124,3 +125,34 @@ def test_scrapy_list_shows_catalogue_spiders(run_scrapy):
     assert result.returncode == 0
     names = result.stdout.split()
     assert {"softonic_fr", "fixture_fr", "news"} <= set(names)
+
+
+# Runs a command with every MongoClient counted; the count is the last line on stderr.
+_COUNTING = """
+import atexit, sys
+import pymongo.mongo_client
+made = []
+_init = pymongo.mongo_client.MongoClient.__init__
+def _counted(self, *args, **kwargs):
+    made.append(1)
+    _init(self, *args, **kwargs)
+pymongo.mongo_client.MongoClient.__init__ = _counted
+atexit.register(lambda: print("MongoClient instances:", len(made), file=sys.stderr))
+if sys.argv[1] == "scrapy":
+    from scrapy.cmdline import execute
+    execute(sys.argv[1:])
+from crawler.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("command", [("scrapy", "crawl", "fixture_fr"),
+                                     ("newscrawl", "crawl", "fixture_fr")])
+def test_a_crawl_process_opens_one_database_client(fixture_site, mongo_uri, database_name, database,
+                                                  tmp_path, command):
+    run = _command_runner([sys.executable, "-c", _COUNTING], mongo_uri, database_name, tmp_path)
+    result = run(*command, site=fixture_site)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert database["articles"].count_documents({}) > 0
+    assert database["crawl_runs"].count_documents({}) == 1
+    assert result.stderr.strip().splitlines()[-1] == "MongoClient instances: 1"

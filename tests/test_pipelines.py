@@ -6,15 +6,18 @@ import asyncio
 import datetime as dt
 
 import pytest
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from crawler.database import DatabaseOwner
 from crawler.items import ArticleItem
 from crawler.pipelines import DatesPipeline, DedupePipeline, StorePipeline, ValidatePipeline
 from crawler.sites import load_catalogue
 from crawler.spiders.loader import spider_class_for
 from crawler.storage import ArticleStore
 
+ADDON = {"crawler.addon.NewscrawlAddon": 0}
+OWNER = {"crawler.database.DatabaseOwner": 0}
 FETCHED = dt.datetime(2023, 11, 22, 15, 0, tzinfo=dt.UTC)
 
 
@@ -84,7 +87,7 @@ def test_dedupe_ignores_an_off_site_canonical(crawler):
 
 def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mongo_uri):
     crawler = get_crawler(settings_dict={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
-                                         "STORE_BATCH_SIZE": 2})
+                                         "STORE_BATCH_SIZE": 2, "ADDONS": ADDON, "EXTENSIONS": OWNER})
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
 
@@ -122,3 +125,18 @@ def test_a_listing_link_to_an_article_stored_under_its_canonical_url_is_known(da
     known = store.known(["https://h.fr/a-amp", "https://h.fr/a", "https://h.fr/other"])
     assert set(known) == {"https://h.fr/a-amp", "https://h.fr/a"}
     assert known["https://h.fr/a-amp"]["url"] == "https://h.fr/a"
+
+
+def test_the_store_gets_its_database_from_the_owner_and_is_off_without_one(database, mongo_uri):
+    crawler = get_crawler(settings_dict={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
+                                         "ADDONS": ADDON})
+    with pytest.raises(NotConfigured, match="DatabaseOwner"):
+        StorePipeline.from_crawler(crawler)
+    crawler = get_crawler(settings_dict={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
+                                         "ADDONS": ADDON, "EXTENSIONS": OWNER})
+    owner = crawler.get_extension(DatabaseOwner)
+    assert owner is not None
+    assert StorePipeline.from_crawler(crawler).articles is owner.articles
+    # the owner created the indexes at start
+    indexes = database["articles"].index_information().values()
+    assert any(index["key"] == [("url", 1)] and index.get("unique") for index in indexes)

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.connection import open_database
-from crawler.storage import DatabaseUnavailable
+from crawler.database import preflight
 
 if TYPE_CHECKING:
     import argparse
@@ -26,21 +25,11 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None and self.crawler_process is not None
         if len(args) != 1:
             raise UsageError("name exactly one spider")
-        if "crawler.pipelines.StorePipeline" in self.settings.getdict("ITEM_PIPELINES"):
-            try:
-                open_database(self.settings)
-            except (DatabaseUnavailable, RuntimeError) as exc:
-                print(f"newscrawl: {exc}", file=sys.stderr)
-                self.exitcode = 1
-                return
-        if self.settings.get("REDIS_URL"):  # distributed mode: Redis must answer too
-            from crawler.distributed.connection import RedisUnavailable, connect_redis
-            try:
-                connect_redis(self.settings)
-            except RedisUnavailable as exc:
-                print(f"newscrawl: {exc}", file=sys.stderr)
-                self.exitcode = 1
-                return
+        problem = preflight(self.settings)
+        if problem:
+            print(f"newscrawl: {problem}", file=sys.stderr)
+            self.exitcode = 1
+            return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
