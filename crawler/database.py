@@ -172,7 +172,7 @@ class DatabaseOwner:
         if owner is None:
             raise NotConfigured(f"needs the {OWNER_PATH} extension (EXTENSIONS)")
         if owner.database is None:
-            raise NotConfigured(f"no database: {owner.problem}")
+            raise NotConfigured  # no message: the owner's one line has said why
         return owner
 
     @property
