@@ -33,22 +33,14 @@ from typing import TYPE_CHECKING, Any
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.misc import load_object
 
+from crawler.errors import SettingError
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADDON_PRIORITY = SETTINGS_PRIORITIES["addon"]
-
-
-class SettingError(SystemExit):
-    """A setting value that cannot be used.
-
-    A SystemExit: a malformed setting stops any command at start with this one line.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"newscrawl: bad setting: {message}")
 
 
 _TRUE = ("1", "true", "yes", "on")
@@ -163,7 +155,7 @@ def parse_setting(name: str, value: Any, *, source: str = "") -> Any:
     >>> parse_setting("RETRY_TIMES", "lots")
     Traceback (most recent call last):
     ...
-    crawler.addon.SettingError: newscrawl: bad setting: RETRY_TIMES='lots': expected an integer
+    crawler.errors.SettingError: newscrawl: bad setting: RETRY_TIMES='lots': expected an integer
     """
     spec = SETTINGS[name]
     where = f"{source}{name}={value!r}"

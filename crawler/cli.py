@@ -83,7 +83,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the fixture site on 127.0.0.1, crawl it into the database, show what was stored."""
     from crawler.database import open_database
     from crawler.devserver import StaticSite
-    from crawler.storage import ArticleStore, DatabaseUnavailable, drop_database
+    from crawler.errors import DatabaseUnavailable
+    from crawler.storage import ArticleStore, drop_database
 
     settings = _settings()
     database = args.database
@@ -149,7 +150,8 @@ def _when(text: str) -> Any:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Load a dead-letter file into the database; running it twice changes nothing more."""
     from crawler.database import open_database
-    from crawler.storage import ArticleStore, DatabaseUnavailable, replay_dead_letters
+    from crawler.errors import DatabaseUnavailable
+    from crawler.storage import ArticleStore, replay_dead_letters
 
     settings = _settings()
     path = Path(args.file)
@@ -172,9 +174,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from crawler.errors import DatabaseUnavailable
     from crawler.export import export
     from crawler.queries import ArticleQuery
-    from crawler.storage import DatabaseUnavailable
 
     query = ArticleQuery(sources=tuple(args.source or ()), since=args.since, until=args.until,
                          changed_since=args.changed_since, section=args.section, tag=args.tag,
@@ -202,8 +204,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from crawler.errors import DatabaseUnavailable
     from crawler.stats_report import compute_stats, render_table
-    from crawler.storage import DatabaseUnavailable
 
     try:
         articles, runs = _reader_stores(_settings())
@@ -221,7 +223,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # --- sites and check-sites (logic in crawler/checks.py) --------------------------------------
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.checks import catalogue_sites, print_sites
-    from crawler.sites import CatalogueError
+    from crawler.errors import CatalogueError
 
     try:
         print_sites(catalogue_sites(_settings().get("SITES_FILE")), sys.stdout)
@@ -233,7 +235,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
 
 def cmd_check_sites(args: argparse.Namespace) -> int:
     from crawler.checks import catalogue_sites, http_fetcher, run_checks
-    from crawler.sites import CatalogueError
+    from crawler.errors import CatalogueError
 
     settings = _settings()
     try:

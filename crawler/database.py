@@ -33,7 +33,8 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from crawler.embedded import EmbeddedServer
-from crawler.storage import ArticleStore, DatabaseUnavailable, RunStore, connect
+from crawler.errors import DatabaseUnavailable
+from crawler.storage import ArticleStore, RunStore, connect
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -116,7 +117,8 @@ def preflight(settings: BaseSettings) -> str | None:
         except DatabaseUnavailable as exc:
             return str(exc)
     if settings.get("REDIS_URL"):
-        from crawler.distributed.connection import RedisUnavailable, connect_redis
+        from crawler.distributed.connection import connect_redis
+        from crawler.errors import RedisUnavailable
         try:
             connect_redis(settings)
         except RedisUnavailable as exc:

@@ -14,9 +14,7 @@ import socket
 from pathlib import Path
 from typing import IO
 
-
-class SiteLocked(RuntimeError):
-    """Another live process holds the site's lock."""
+from crawler.errors import SiteLocked
 
 
 class SiteLock:

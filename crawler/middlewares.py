@@ -40,10 +40,9 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.threads import deferToThread
 
 from crawler.database import DatabaseOwner
-from crawler.pipelines import InvalidArticle
-from crawler.storage import ArticleStore, DatabaseUnavailable
+from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
+from crawler.storage import ArticleStore
 from crawler.urls import canonical_url
-from crawler.window import OutsideWindow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

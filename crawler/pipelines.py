@@ -20,13 +20,8 @@ from scrapy.exceptions import DropItem
 
 from crawler.database import DatabaseOwner
 from crawler.dates import resolve_item_dates
-from crawler.storage import (
-    ArticleStore,
-    DatabaseUnavailable,
-    WriteResult,
-    append_dead_letters,
-    content_hash,
-)
+from crawler.errors import DatabaseUnavailable, InvalidArticle
+from crawler.storage import ArticleStore, WriteResult, append_dead_letters, content_hash
 from crawler.urls import canonical_url, host_of
 
 if TYPE_CHECKING:
@@ -37,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 # Fields the extraction fills but the database does not keep.
 _TRANSIENT_FIELDS = ("timezone_hint",)
-
-
-class InvalidArticle(DropItem):
-    """An item the validator refused: the page is not usable as an article."""
 
 
 class _OncePerKind:

@@ -65,7 +65,8 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     from scrapy.utils.project import get_project_settings
 
     from crawler.database import preflight
-    from crawler.locks import SiteLock, SiteLocked
+    from crawler.errors import SiteLocked
+    from crawler.locks import SiteLock
 
     settings = get_project_settings()
     process = CrawlerProcess(settings)

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.errors import CatalogueError
+
 BUILTIN_CATALOGUE = Path(__file__).with_name("sites.toml")
 SITE_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]{1,40}$")
 SELECTOR_FIELDS = frozenset(
@@ -33,10 +35,6 @@ SELECTOR_FIELDS = frozenset(
 )
 SOURCE_KINDS = frozenset({"sections", "feeds", "sitemaps"})
 DEFAULT_NEXT_PAGE_CSS = "link[rel=next]::attr(href), a[rel~=next]::attr(href)"
-
-
-class CatalogueError(ValueError):
-    """A catalogue file that cannot be used; the message names file, site and key."""
 
 
 @dataclass(frozen=True)

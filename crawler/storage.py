@@ -32,6 +32,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from crawler.errors import DatabaseUnavailable
 from crawler.queries import READER_INDEXES, TEXT_INDEX, text_language
 from crawler.schema import mongo_validator
 
@@ -58,10 +59,6 @@ def content_hash(document: Mapping[str, Any]) -> str:
     """
     material = json.dumps([document.get(f) for f in HASHED_FIELDS], default=str, ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached; the message is safe to print (password masked)."""
 
 
 def mask_uri(uri: str) -> str:

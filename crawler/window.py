@@ -13,21 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
+
+from crawler.errors import OutsideWindow, WindowArgumentError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-class OutsideWindow(DropItem):
-    """An article published outside the run's date window."""
-
-
-class WindowArgumentError(ValueError):
-    """A `since` / `until` spider argument that is not a date."""
 
 
 def parse_bound(name: str, value: Any, *, end_of_day: bool = False) -> dt.datetime | None:

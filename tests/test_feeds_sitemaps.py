@@ -7,9 +7,10 @@ import gzip
 
 import pytest
 
+from crawler.errors import WindowArgumentError
 from crawler.feeds import discover_feeds, is_feed, parse_feed
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
-from crawler.window import DateWindow, WindowArgumentError
+from crawler.window import DateWindow
 from crawler.xmltools import MAX_XML_BYTES, gunzip_if_needed
 from tests.conftest import FIXTURES
 

@@ -15,7 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 
 import crawler.settings as project_settings
-from crawler.addon import SETTINGS, SettingError
+from crawler.addon import SETTINGS
+from crawler.errors import SettingError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.sites import CatalogueError, load_catalogue
+from crawler.errors import CatalogueError
+from crawler.sites import load_catalogue
 
 ENTRY = """[sites.mine]
 name = "Mine"

@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 from scrapy_redis.connection import get_redis_from_settings
 
+from crawler.errors import RedisUnavailable
+
 if TYPE_CHECKING:
     from redis import Redis
     from scrapy.settings import BaseSettings
-
-
-class RedisUnavailable(RuntimeError):
-    """Redis cannot be reached; the message is safe to print (password masked)."""
 
 
 def mask_redis_url(url: str) -> str:

@@ -15,15 +15,9 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from crawler.distributed.connection import (
-    RedisUnavailable,
-    RoundKeys,
-    connect_redis,
-    decoded,
-    new_round_id,
-    worker_id,
-)
+from crawler.distributed.connection import RoundKeys, connect_redis, decoded, new_round_id, worker_id
 from crawler.distributed.queue import InFlightQueue
+from crawler.errors import RedisUnavailable
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import scrapy
 
+from crawler.errors import SourcesArgumentError, WindowArgumentError
 from crawler.feeds import discover_feeds, parse_feed
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
 from crawler.spiders.requests import Kind, make_request
 from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
-from crawler.window import DateWindow, WindowArgumentError
+from crawler.window import DateWindow
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -52,10 +53,6 @@ _NON_ARTICLE_SITEMAP_RE = re.compile(
     r"product|products|taxonomies|videos?|images?)(?:-sitemap|-\d|[/_.-]|$)",
     re.IGNORECASE,
 )
-
-
-class SourcesArgumentError(ValueError):
-    """A `-a sources=` value that names no usable source."""
 
 
 def parse_sources(requested: Any, *, available: Iterable[str], default: Iterable[str],

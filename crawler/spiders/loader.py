@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.spiderloader import SpiderLoader
 
-from crawler.sites import CatalogueError, load_catalogue
+from crawler.errors import CatalogueError
+from crawler.sites import load_catalogue
 from crawler.spiders.site import SiteSpider
 
 if TYPE_CHECKING:

@@ -25,11 +25,12 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 
+from crawler.errors import SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
 from crawler.spiders.requests import Kind, make_request
-from crawler.spiders.site import SpiderArgumentError, article_item, parse_positive_int
+from crawler.spiders.site import article_item, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
 
 if TYPE_CHECKING:

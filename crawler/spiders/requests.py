@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from typing import Any
 
 import scrapy
 
-
-class Kind(enum.Enum):
-    SECTION = "section"  # a section's first page, or one of its next pages
-    ARTICLE = "article"
-    PAGE = "page"  # no-config crawl: any same-site page, article or not
-    FEED = "feed"  # an RSS or Atom feed, or the home page read for the feeds it declares
-    SITEMAP = "sitemap"  # robots.txt, a sitemap index or a sitemap
-
+from crawler.kinds import Kind
 
 # Articles first: they are what the run is for, and finishing them frees memory.
 # Feeds before sitemaps: a feed is one small file of the newest articles.

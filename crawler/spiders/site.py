@@ -16,6 +16,7 @@ import scrapy
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding
 
+from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
 from crawler.pages import ArticlePage, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
     from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
-
-
-class SpiderArgumentError(ValueError):
-    """A spider argument (-a name=value) that cannot be used."""
 
 
 def parse_positive_int(name: str, value: Any) -> int:

@@ -1,0 +1,69 @@
+"""Every newscrawl exception, in one leaf module (it imports no other crawler module).
+
+    Exception
+    ├── RuntimeError
+    │   ├── DatabaseUnavailable    MongoDB cannot be reached or was lost (message: password masked)
+    │   ├── RedisUnavailable       Redis cannot be reached (distributed mode; password masked)
+    │   └── SiteLocked             another live process holds a site's lock (`newscrawl crawl`)
+    ├── ValueError: bad operator input, one printable line each
+    │   ├── CatalogueError         a catalogue file (names file, site and key)
+    │   ├── SpiderArgumentError    a spider argument `-a name=value`
+    │   ├── SourcesArgumentError   `-a sources=` naming no usable source
+    │   └── WindowArgumentError    `-a since=` / `-a until=` that is not a date
+    └── scrapy.exceptions.DropItem: why an item was dropped (the incremental middleware
+        │                          remembers the page from the type)
+        ├── InvalidArticle         the validator refused it: the page is not an article
+        └── OutsideWindow          published outside the run's date window
+    BaseException > SystemExit
+    └── SettingError               a setting value that cannot be used: stops any command
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached; the message is safe to print (password masked)."""
+
+
+class RedisUnavailable(RuntimeError):
+    """Redis cannot be reached; the message is safe to print (password masked)."""
+
+
+class SiteLocked(RuntimeError):
+    """Another live process holds the site's lock."""
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be used; the message names file, site and key."""
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument (-a name=value) that cannot be used."""
+
+
+class SourcesArgumentError(ValueError):
+    """A `-a sources=` value that names no usable source."""
+
+
+class WindowArgumentError(ValueError):
+    """A `since` / `until` spider argument that is not a date."""
+
+
+class InvalidArticle(DropItem):
+    """An item the validator refused: the page is not usable as an article."""
+
+
+class OutsideWindow(DropItem):
+    """An article published outside the run's date window."""
+
+
+class SettingError(SystemExit):
+    """A setting value that cannot be used.
+
+    A SystemExit: a malformed setting stops any command at start with this one line.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"newscrawl: bad setting: {message}")
