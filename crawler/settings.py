@@ -31,9 +31,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER_MIDDLEWARES = {
     # after OffsiteMiddleware (50), before RobotsTxtMiddleware (100): no robots.txt is fetched
     # from a refused host either
-    "crawler.middlewares.PrivateAddressMiddleware": 60,
+    "crawler.security.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
-    "crawler.middlewares.TooLargeMiddleware": 870,
+    "crawler.security.TooLargeMiddleware": 870,
     # Scrapy's retry, waiting for Retry-After on 429/503 (same position as the one it replaces)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.RetryAfterMiddleware": 550,
@@ -47,7 +47,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 900,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.IncrementalMiddleware": 950,
+    "crawler.incremental.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
     # the crawl's one database connection; opened before any other component asks for a store

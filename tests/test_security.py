@@ -15,9 +15,9 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.test import get_crawler
 from twisted.internet import defer
 
-from crawler import middlewares
+from crawler import security
 from crawler.devserver import StaticSite
-from crawler.middlewares import PrivateAddressMiddleware, refused_address
+from crawler.security import PrivateAddressMiddleware, refused_address
 from crawler.storage import mask_uri
 from tests.conftest import _command_runner
 from tests.test_hostile_input import article
@@ -48,9 +48,9 @@ def _middleware(monkeypatch: pytest.MonkeyPatch, resolved: dict[str, list[str]],
         return resolved.get(host, [])
 
     # no reactor here: run the resolver inline instead of in the reactor's thread pool
-    monkeypatch.setattr(middlewares, "deferToThread", lambda f, *a: defer.succeed(f(*a)))
-    monkeypatch.setattr(middlewares, "maybe_deferred_to_future", lambda d: d)
-    monkeypatch.setattr(middlewares, "resolve_host", resolve)
+    monkeypatch.setattr(security, "deferToThread", lambda f, *a: defer.succeed(f(*a)))
+    monkeypatch.setattr(security, "maybe_deferred_to_future", lambda d: d)
+    monkeypatch.setattr(security, "resolve_host", resolve)
     crawler = get_crawler(settings_dict=settings)
     return PrivateAddressMiddleware.from_crawler(crawler), lookups
 
@@ -77,7 +77,7 @@ def test_names_are_resolved_once_per_host_and_refused_when_any_address_is_privat
 
 def test_refused_hosts_are_logged_once_each(monkeypatch, caplog):
     mw, _ = _middleware(monkeypatch, {"intranet.example": ["192.168.0.10"]})
-    with caplog.at_level("DEBUG", logger="crawler.middlewares"):
+    with caplog.at_level("DEBUG", logger="crawler.security"):
         for path in ("a", "b", "c"):
             with pytest.raises(IgnoreRequest):
                 asyncio.run(mw.process_request(Request(f"https://intranet.example/{path}")))

@@ -33,8 +33,9 @@ import scrapy
 
 from crawler.errors import SourcesArgumentError, WindowArgumentError
 from crawler.feeds import discover_feeds, parse_feed
+from crawler.kinds import Kind
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
-from crawler.spiders.requests import Kind, make_request
+from crawler.spiders.requests import make_request
 from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
 from crawler.window import DateWindow
 

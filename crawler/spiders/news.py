@@ -28,8 +28,9 @@ import scrapy
 from crawler.errors import SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
+from crawler.kinds import Kind
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
-from crawler.spiders.requests import Kind, make_request
+from crawler.spiders.requests import make_request
 from crawler.spiders.site import article_item, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
 

@@ -18,9 +18,10 @@ from w3lib.encoding import html_body_declared_encoding
 
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
+from crawler.kinds import Kind
 from crawler.pages import ArticlePage, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
-from crawler.spiders.requests import Kind, make_request
+from crawler.spiders.requests import make_request
 from crawler.window import DateWindow
 
 if TYPE_CHECKING:
