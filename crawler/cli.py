@@ -150,8 +150,9 @@ def _when(text: str) -> Any:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Load a dead-letter file into the database; running it twice changes nothing more."""
     from crawler.database import open_database
+    from crawler.deadletters import replay_dead_letters
     from crawler.errors import DatabaseUnavailable
-    from crawler.storage import ArticleStore, replay_dead_letters
+    from crawler.storage import ArticleStore
 
     settings = _settings()
     path = Path(args.file)

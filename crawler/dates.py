@@ -45,6 +45,15 @@ from zoneinfo import ZoneInfo
 from dateparser.data.languages_info import language_order
 from dateparser.date import DateDataParser
 
+from crawler.date_words import (
+    DAY_WORDS,
+    MONTHS,
+    ONE_WORDS,
+    RELATIVE_UNITS,
+    RFC_MONTHS,
+    WEEKDAY_ALT,
+)
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["DateResult", "normalise_date", "resolve_item_dates"]
@@ -194,12 +203,6 @@ _ISO_RE = re.compile(
     r"\s?(?P<tz>[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 
-_RFC_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
 _RFC2822_RE = re.compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun),?\s*)?(?P<d>\d{1,2})\s+(?P<mon>[a-z]{3})\s+(?P<y>\d{4})"
     r"\s+(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
@@ -249,7 +252,7 @@ def _parse_rfc2822(text: str) -> DateResult | None:
     if match is None:
         return None
     g = match.group
-    month = _RFC_MONTHS.get(g("mon").lower())
+    month = RFC_MONTHS.get(g("mon").lower())
     if month is None:
         return None
     tz = g("tz").lower()
@@ -281,31 +284,7 @@ _LABEL_RE = re.compile(
     re.VERBOSE,
 )
 
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "janvier janv jan january",
-        "février fevrier févr fevr fév fev feb february",
-        "mars mar march",
-        "avril avr apr april",
-        "mai may",
-        "juin jun june",
-        "juillet juil jul july",
-        "août aout aug august",
-        "septembre sept sep september",
-        "octobre oct october",
-        "novembre nov november",
-        "décembre decembre déc dec december",
-    ),
-    1,
-):
-    _MONTHS.update(dict.fromkeys(_names.split(), _number))
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WEEKDAY_ALT = (
-    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    "lun|mar|mer|jeu|ven|sam|dim|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun"
-)
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NOT_LETTER = r"(?![^\W\d_])"
 
 # "14h", "14h05", "14 h 05", "14:05:30", "2 pm", "2:30 p.m." -- never a bare number.
@@ -338,32 +317,13 @@ _TEXT_DATE_RE = re.compile(
     re.VERBOSE,
 )
 
-_RELATIVE_UNITS = {
-    "s": "seconds", "sec": "seconds", "secs": "seconds", "seconde": "seconds",
-    "secondes": "seconds", "second": "seconds", "seconds": "seconds",
-    "mn": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
-    "m": "minutes",
-    "h": "hours", "hr": "hours", "hrs": "hours", "heure": "hours", "heures": "hours",
-    "hour": "hours", "hours": "hours",
-    "j": "days", "d": "days", "jour": "days", "jours": "days", "day": "days", "days": "days",
-    "semaine": "weeks", "semaines": "weeks", "week": "weeks", "weeks": "weeks", "wk": "weeks",
-    "wks": "weeks", "w": "weeks",
-    "mois": "months", "month": "months", "months": "months",
-    "an": "years", "ans": "years", "année": "years", "années": "years", "year": "years",
-    "years": "years", "yr": "years", "yrs": "years",
-}  # fmt: skip
-_UNIT_ALT = "|".join(sorted(_RELATIVE_UNITS, key=len, reverse=True))
-_ONE = {"un": 1, "une": 1, "a": 1, "an": 1, "one": 1}
+_UNIT_ALT = "|".join(sorted(RELATIVE_UNITS, key=len, reverse=True))
 _END = r"[^\w]*$"
 _AGO_RE = re.compile(
     rf"""(?:il\s+y\s+a\s+(?P<fn>\d+|une?)\s*(?P<fu>{_UNIT_ALT})
           | (?P<en>\d+|an?|one)\s*(?P<eu>{_UNIT_ALT})\s+ago){_END}""",
     re.VERBOSE,
 )
-_DAY_WORDS = {
-    "avant-hier": -2, "avant hier": -2, "hier": -1, "yesterday": -1,
-    "aujourd'hui": 0, "aujourdhui": 0, "today": 0,
-}  # fmt: skip
 _DAY_RE = re.compile(
     rf"(?P<day>avant[- ]hier|hier|yesterday|aujourd'?hui|today)(?:{_TIME_SEP}{_TIME})?{_END}",
     re.VERBOSE,
@@ -371,7 +331,7 @@ _DAY_RE = re.compile(
 _NOW_RE = re.compile(rf"(?:à\s+l'instant|just\s+now|maintenant|now){_END}")
 # Time without a date: guessing "today" would be wrong for every article read after midnight.
 _TIME_ONLY_RE = re.compile(
-    rf"(?:(?:{_WEEKDAY_ALT})\.?,?\s*)?(?:à|at|@)?\s*{_TIME}{_END}", re.VERBOSE
+    rf"(?:(?:{WEEKDAY_ALT})\.?,?\s*)?(?:à|at|@)?\s*{_TIME}{_END}", re.VERBOSE
 )
 
 
@@ -443,9 +403,9 @@ def _text_result(match: re.Match[str], order: str | None, zone: tzinfo) -> DateR
     elif g("y0"):
         year, month, day = int(g("y0")), int(g("m0")), int(g("d0"))
     elif g("d1"):
-        year, month, day = int(g("y1")), _MONTHS[g("mon1")], int(g("d1"))
+        year, month, day = int(g("y1")), MONTHS[g("mon1")], int(g("d1"))
     else:
-        year, month, day = int(g("y2")), _MONTHS[g("mon2")], int(g("d2"))
+        year, month, day = int(g("y2")), MONTHS[g("mon2")], int(g("d2"))
     clock = (0, 0, 0)
     if g("H") is not None:
         found = _clock(match)
@@ -494,8 +454,8 @@ def _parse_relative(text: str, zone: tzinfo, fetched_at: datetime) -> DateResult
     local = fetched_at.astimezone(zone)
     if (ago := _AGO_RE.match(text)) is not None:
         count_text = ago["fn"] or ago["en"]
-        count = _ONE.get(count_text) or int(count_text[:6])  # six digits is decades of seconds
-        unit = _RELATIVE_UNITS[ago["fu"] or ago["eu"]]
+        count = ONE_WORDS.get(count_text) or int(count_text[:6])  # six digits is decades of seconds
+        unit = RELATIVE_UNITS[ago["fu"] or ago["eu"]]
         if unit in {"seconds", "minutes", "hours"}:
             # Elapsed time: plain UTC arithmetic, right across a DST change.
             value = fetched_at.astimezone(UTC) - timedelta(**{unit: count})
@@ -508,7 +468,7 @@ def _parse_relative(text: str, zone: tzinfo, fetched_at: datetime) -> DateResult
             value = _localise(_months_back(local.replace(tzinfo=None), months), zone)
         return DateResult(value, "relative", None)
     if (day := _DAY_RE.match(text)) is not None:
-        offset = _DAY_WORDS[day["day"].replace("’", "'")]
+        offset = DAY_WORDS[day["day"].replace("’", "'")]
         date = local.date() + timedelta(days=offset)
         if day["H"] is None:
             midnight = datetime(date.year, date.month, date.day)  # noqa: DTZ001 -- localised

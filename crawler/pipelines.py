@@ -1,4 +1,4 @@
-"""Item pipelines, in order: validate -> dates -> dedupe -> store.
+"""Item pipelines, in order: validate -> dates -> date window -> dedupe -> store.
 
 Each drops bad items with a reason counted under its own stats prefix and logged once per kind
 (then only counted), so a run never loses an item silently.
@@ -20,9 +20,11 @@ from scrapy.exceptions import DropItem
 
 from crawler.database import DatabaseOwner
 from crawler.dates import resolve_item_dates
-from crawler.errors import DatabaseUnavailable, InvalidArticle
-from crawler.storage import ArticleStore, WriteResult, append_dead_letters, content_hash
+from crawler.deadletters import append_dead_letters
+from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
+from crawler.storage import ArticleStore, WriteResult, content_hash
 from crawler.urls import canonical_url, host_of
+from crawler.window import DateWindow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -248,3 +250,39 @@ class StorePipeline:
         self.stats.set_value("store/dead_letter_file", str(path))
         logger.error("%d articles could not be written (%s); kept in %s, load them with "
                      "`newscrawl replay %s`", written, reason, path, path)
+
+
+class DateWindowPipeline:
+    """Drop articles published outside the spider's `date_window` (after the dates pipeline).
+
+    Listings that give a date are filtered before download by the spider; this catches the
+    articles found on section pages, whose date is only known once extracted. Articles without a
+    `published_at` are kept and counted: a window is not a reason to lose data silently.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DateWindowPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        window = getattr(self.crawler.spider, "date_window", None)
+        if not isinstance(window, DateWindow) or not window.bounded:
+            return item
+        published = ItemAdapter(item).get("published_at")
+        if not isinstance(published, dt.datetime):
+            self.stats.inc_value("window/kept_undated")
+            return item
+        if published.tzinfo is None:  # the dates pipeline gives aware UTC; be safe anyway
+            published = published.replace(tzinfo=dt.UTC)
+        if not window.contains(published):
+            self.stats.inc_value("window/dropped_after_download")
+            logger.debug("outside the date window %s: %s (%s)", window.describe(),
+                         ItemAdapter(item).get("url"), published.isoformat())
+            raise OutsideWindow(f"published outside the date window {window.describe()}")
+        self.stats.inc_value("window/kept")
+        return item

@@ -42,7 +42,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.DatesPipeline": 200,
     # -a since / until: drops articles outside the window once their date is known
-    "crawler.window.DateWindowPipeline": 250,
+    "crawler.pipelines.DateWindowPipeline": 250,
     "crawler.pipelines.DedupePipeline": 300,
     "crawler.pipelines.StorePipeline": 900,
 }

@@ -1,26 +1,17 @@
 """The date window of a back-fill: `-a since=2023-11-01 -a until=2023-11-30`.
 
 `DateWindow` answers "is this date inside?" for listings that give a date (feeds, sitemaps),
-before download; `DateWindowPipeline` applies the same window after extraction to articles whose
-date was only known from the page. A window with neither bound lets everything through.
+before download; `crawler.pipelines.DateWindowPipeline` applies the same window after extraction
+to articles whose date was only known from the page. A window with neither bound lets everything through.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from itemadapter import ItemAdapter
-
-from crawler.errors import OutsideWindow, WindowArgumentError
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
-
-logger = logging.getLogger(__name__)
+from crawler.errors import WindowArgumentError
 
 
 def parse_bound(name: str, value: Any, *, end_of_day: bool = False) -> dt.datetime | None:
@@ -88,39 +79,3 @@ class DateWindow:
         since = self.since.date().isoformat() if self.since else "…"
         until = self.until.date().isoformat() if self.until else "…"
         return f"{since} to {until}"
-
-
-class DateWindowPipeline:
-    """Drop articles published outside the spider's `date_window` (after the dates pipeline).
-
-    Listings that give a date are filtered before download by the spider; this catches the
-    articles found on section pages, whose date is only known once extracted. Articles without a
-    `published_at` are kept and counted: a window is not a reason to lose data silently.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        assert crawler.stats is not None
-        self.crawler = crawler
-        self.stats: StatsCollector = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DateWindowPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        window = getattr(self.crawler.spider, "date_window", None)
-        if not isinstance(window, DateWindow) or not window.bounded:
-            return item
-        published = ItemAdapter(item).get("published_at")
-        if not isinstance(published, dt.datetime):
-            self.stats.inc_value("window/kept_undated")
-            return item
-        if published.tzinfo is None:  # the dates pipeline gives aware UTC; be safe anyway
-            published = published.replace(tzinfo=dt.UTC)
-        if not window.contains(published):
-            self.stats.inc_value("window/dropped_after_download")
-            logger.debug("outside the date window %s: %s (%s)", window.describe(),
-                         ItemAdapter(item).get("url"), published.isoformat())
-            raise OutsideWindow(f"published outside the date window {window.describe()}")
-        self.stats.inc_value("window/kept")
-        return item
