@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.database import DatabaseOwner
 from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
+from crawler.kinds import Kind, page_not_article
 from crawler.storage import ArticleStore
 from crawler.urls import canonical_url
 
@@ -56,6 +57,7 @@ class IncrementalMiddleware:
         self._known: dict[str, dict[str, Any] | None] = {}  # per-run cache of lookups
         self._rejected: dict[str, str] = {}  # not yet written: URL -> reason
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.page_not_article, signal=page_not_article)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -71,16 +73,14 @@ class IncrementalMiddleware:
         )
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        if response.meta.get("kind") == "article":
-            yield from result
-            if response.meta.get("not_article"):
-                self._remember_rejected(response.url, response.meta["not_article"])
-            return
-        kind = response.meta.get("kind")
+        kind = Kind.of(response)
         if kind not in _LISTING_KINDS or self._full_run():
             yield from result
             return
-        yield from self._filter_listing(response, list(result), paginate=kind == "section")
+        yield from self._filter_listing(response, list(result), paginate=kind is Kind.SECTION)
+
+    def page_not_article(self, url: str, reason: str) -> None:
+        self._remember_rejected(url, reason)
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         if response is None:
@@ -121,20 +121,20 @@ class IncrementalMiddleware:
                         paginate: bool) -> Iterator[Any]:
         """Drop the known among the article requests a section, feed, sitemap or (no-config
         crawl) page yields; for a section page, decide whether to follow its next page."""
-        candidates = [o for o in outputs if _is_request(o, "article") or _is_request(o, "page")]
+        candidates = [o for o in outputs if _is_request(o, Kind.ARTICLE) or _is_request(o, Kind.PAGE)]
         self._lookup([r.url for r in candidates])
         now = dt.datetime.now(dt.UTC)
         new = 0
         next_pages = []
         for output in outputs:
-            if paginate and _is_request(output, "section"):
+            if paginate and _is_request(output, Kind.SECTION):
                 next_pages.append(output)
                 continue
-            if not (_is_request(output, "article") or _is_request(output, "page")):
+            if not (_is_request(output, Kind.ARTICLE) or _is_request(output, Kind.PAGE)):
                 yield output
                 continue
             known = self._known.get(canonical_url(output.url) or output.url)
-            if known is not None and known.get("rejected") and _is_request(output, "page"):
+            if known is not None and known.get("rejected") and _is_request(output, Kind.PAGE):
                 known = None  # a no-config crawl reads non-article pages for their links
             if known is None:
                 new += 1
@@ -187,7 +187,7 @@ class IncrementalMiddleware:
         return now - first_seen < self.refresh_window and now - last_seen >= self.refresh_interval
 
 
-_LISTING_KINDS = frozenset({"section", "feed", "sitemap", "page"})
+_LISTING_KINDS = frozenset({Kind.SECTION, Kind.FEED, Kind.SITEMAP, Kind.PAGE})
 
 
 def _changed_since_seen(request: Request, known: dict[str, Any]) -> bool:
@@ -197,5 +197,5 @@ def _changed_since_seen(request: Request, known: dict[str, Any]) -> bool:
             and lastmod > last_seen)
 
 
-def _is_request(output: Any, kind: str) -> bool:
-    return isinstance(output, Request) and output.meta.get("kind") == kind
+def _is_request(output: Any, kind: Kind) -> bool:
+    return isinstance(output, Request) and Kind.of(output) is kind

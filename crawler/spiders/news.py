@@ -199,7 +199,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
             stats.inc_value("news/guess/not_stored_listing_url")
             logger.debug("not stored (%s URL): %s", reason, response.url)
         else:
-            item = article_item(response, stats, source=self.domains[0], section=None)
+            item = article_item(response, self.crawler, source=self.domains[0], section=None)
             if item is not None:
                 stats.inc_value("news/articles")
                 yield item
@@ -212,7 +212,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         stats = self.crawler.stats
         assert stats is not None
         depth_left = int(response.meta.get("depth_left") or 0)
-        page_is_article = response.meta.get("kind") == Kind.ARTICLE.value
+        page_is_article = Kind.of(response) is Kind.ARTICLE
         for href in next_page_links(response):
             url = self._candidate(response, href)
             if url and self._budget_left():

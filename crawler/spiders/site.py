@@ -18,15 +18,15 @@ from w3lib.encoding import html_body_declared_encoding
 
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
-from crawler.kinds import Kind
+from crawler.kinds import Kind, page_not_article
 from crawler.pages import ArticlePage, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import make_request
 from crawler.window import DateWindow
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.statscollectors import StatsCollector
 
     from crawler.sites import Site
 
@@ -137,17 +137,20 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         assert self.crawler.stats is not None
-        item = article_item(response, self.crawler.stats, section=response.meta.get("section"),
+        item = article_item(response, self.crawler, section=response.meta.get("section"),
                             source=self.name, language=self.site.language,
                             timezone=self.site.timezone, selectors=self.site.selectors)
         if item is not None:
             yield item
 
 
-def article_item(response: Response, stats: StatsCollector, **page_options: Any) -> ArticleItem | None:
-    """The item of an article page, or None (counted) for a page that is not an article."""
+def article_item(response: Response, crawler: Crawler, **page_options: Any) -> ArticleItem | None:
+    """The item of an article page, or None (counted, and signalled as `page_not_article`) for a
+    page that is not an article."""
+    stats = crawler.stats
+    assert stats is not None
     if not hasattr(response, "text"):
-        response.meta["not_article"] = "not HTML"
+        crawler.signals.send_catch_log(page_not_article, url=response.url, reason="not HTML")
         stats.inc_value("article/not_html")
         logger.debug("not an article (not HTML): %s", response.url)
         return None
@@ -156,7 +159,7 @@ def article_item(response: Response, stats: StatsCollector, **page_options: Any)
     page = ArticlePage(response.url, text, fetched_at=dt.datetime.now(dt.UTC), **page_options)
     is_article, reason = page.article_verdict()
     if not is_article:
-        response.meta["not_article"] = reason
+        crawler.signals.send_catch_log(page_not_article, url=response.url, reason=reason)
         stats.inc_value("article/not_article")
         logger.debug("not an article (%s): %s", reason, response.url)
         return None
