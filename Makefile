@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup crawl demo test lint typecheck db-start db-stop db-status bench clean
+.PHONY: help setup crawl demo test test-fast lint typecheck db-start db-stop db-status bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ test: $(STAMP)  ## ruff, mypy and the test suite (what CI runs)
 	$(BIN)/ruff check crawler tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q --doctest-modules crawler tests
+
+test-fast: $(STAMP)  ## the inner loop: ruff and the tests that crawl nothing end to end (under a minute)
+	$(BIN)/ruff check crawler tests bench
+	$(BIN)/python -m pytest -q -m "not slow" --doctest-modules crawler tests
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check crawler tests bench

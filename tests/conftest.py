@@ -48,16 +48,24 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def mongo_client(mongo_uri: str) -> Iterator[Any]:
+    """The test session's one client (the crawls under test open their own, in their process)."""
+    client = connect(mongo_uri, "admin").client
+    yield client
+    client.close()
+
+
 @pytest.fixture
-def database_name(mongo_uri: str) -> Iterator[str]:
+def database_name(mongo_client: Any) -> Iterator[str]:
     name = f"newscrawl_test_{uuid.uuid4().hex[:10]}"
     yield name
-    drop_database(connect(mongo_uri, name))
+    drop_database(mongo_client[name])
 
 
 @pytest.fixture
-def database(mongo_uri: str, database_name: str) -> Any:
-    return connect(mongo_uri, database_name)
+def database(mongo_client: Any, database_name: str) -> Any:
+    return mongo_client[database_name]
 
 
 @pytest.fixture

@@ -177,6 +177,7 @@ def _mongo_index_names(plan: Any) -> set[str]:
     return names
 
 
+@pytest.mark.mongo  # nx-27017 reports no plan for some filters: those skip, saying why
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_each_reader_query_is_backed_by_an_index(seeded, database, name):
     query, index = QUERIES[name]

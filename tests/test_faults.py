@@ -143,6 +143,7 @@ def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_pa
         assert sorted(stored_paths(database)) == sorted(ALL_PATHS)
         assert database["articles"].count_documents({}) == len(ALL_PATHS)
     finally:
+        database.client.close()
         server.stop()
 
 

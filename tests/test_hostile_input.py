@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from crawler.devserver import StaticSite
-from crawler.storage import connect
 from tests.conftest import CrawlResult, _command_runner
 
 pytestmark = pytest.mark.slow
@@ -210,12 +209,13 @@ def _stats_from_log(stderr: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def hostile(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
+def hostile(mongo_uri: str, mongo_client: Any,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileCrawl]:
     tmp = tmp_path_factory.mktemp("hostile")
     root = tmp / "site"
     root.mkdir()
     name = f"newscrawl_test_{uuid.uuid4().hex[:10]}"
-    database = connect(mongo_uri, name)
+    database = mongo_client[name]
     with StaticSite(tmp / "offsite") as offsite:
         redirects = {OFFSITE_REDIRECT: f"http://localhost:{offsite.port}/articles/stolen",
                      ONSITE_REDIRECT: "/articles/moved-target"}

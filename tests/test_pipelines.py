@@ -114,6 +114,7 @@ def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mo
     assert isinstance(docs["https://h.fr/2"]["last_seen_at"], dt.datetime)
     assert "timezone_hint" not in docs["https://h.fr/1"]
     assert docs["https://h.fr/1"]["_id"] == "https://h.fr/1"
+    crawler.get_extension(DatabaseOwner).engine_stopped()  # the end of the crawl closes the client
 
 
 def test_a_listing_link_to_an_article_stored_under_its_canonical_url_is_known(database):
@@ -140,3 +141,5 @@ def test_the_store_gets_its_database_from_the_owner_and_is_off_without_one(datab
     # the owner created the indexes at start
     indexes = database["articles"].index_information().values()
     assert any(index["key"] == [("url", 1)] and index.get("unique") for index in indexes)
+    owner.engine_stopped()
+    assert owner.database is None

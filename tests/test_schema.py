@@ -118,6 +118,7 @@ def test_documents_written_by_the_store_match_the_schema(database):
     assert revised["first_seen_at"] < revised["changed_at"] == revised["last_seen_at"]
 
 
+@pytest.mark.mongo  # nx-27017 keeps no validator: the validator half skips, saying why
 def test_ensure_schema_twice_is_harmless_and_sets_the_validator_where_supported(database):
     store = ArticleStore(database)
     store.ensure_schema()  # the collection does not exist yet
