@@ -23,6 +23,7 @@ class FaultySite:
     def __init__(self, root: Path, *, script: Mapping[str, list[str]] | None = None,
                  delay: float = 0.0) -> None:
         self.files = StaticSite(root)  # only for its path -> file mapping
+        self.files.server.server_close()  # its own listening socket is not used
         self.script = {path: list(actions) for path, actions in (script or {}).items()}
         self.delay = delay
         self.log: list[tuple[float, str]] = []

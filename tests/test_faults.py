@@ -123,6 +123,7 @@ def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_pa
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
             wait_for(lambda: database["articles"].count_documents({}) >= 2)
+            database.client.close()  # this test's client, not the crawl's, sees no outage
             server.stop()  # the database goes away in the middle of the crawl
             _, stderr = crawl.communicate(timeout=120)
         assert crawl.returncode == 1, stderr[-3000:]
@@ -131,6 +132,7 @@ def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_pa
         assert len(dead_letters) == 1
 
         server.ensure_running()  # back, with what it had
+        database = connect(uri, "outage")
         before = database["articles"].count_documents({})
         assert 2 <= before < len(ALL_PATHS)
         env = crawl_env(uri, "outage", tmp_path, None)
