@@ -18,6 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "crawler", "crawler.errors", "crawler.kinds", "crawler.items", "crawler.date_words",
         "crawler.urls", "crawler.queries", "crawler.schema", "crawler.xmltools",
         "crawler.embedded", "crawler.devserver", "crawler.addon", "crawler.settings",
+        "crawler.scrapy_compat",
     )),
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
         "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
@@ -49,7 +50,8 @@ def layer_of(module: str) -> int:
     best, level = -1, -1
     for number, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+            inside = module == prefix or (prefix != "crawler" and module.startswith(prefix + "."))
+            if inside and len(prefix) > best:
                 best, level = len(prefix), number
     return level
 

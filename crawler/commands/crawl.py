@@ -15,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.database import preflight
+from crawler.scrapy_compat import create_crawler
 
 if TYPE_CHECKING:
     import argparse
@@ -30,7 +31,7 @@ class Command(ScrapyCrawlCommand):
             print(f"newscrawl: {problem}", file=sys.stderr)
             self.exitcode = 1
             return
-        crawler = self._create_crawler(args[0])
+        crawler = create_crawler(self, args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         status = crawler.stats.get_value("newscrawl/status") if crawler.stats else None

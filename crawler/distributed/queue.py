@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.queue import PriorityQueue
 
+from crawler.scrapy_compat import decode_queued_request
+
 if TYPE_CHECKING:
     from redis import Redis
     from scrapy import Request, Spider
@@ -53,7 +55,7 @@ class InFlightQueue(PriorityQueue):
         if not popped:
             return None
         field, data = popped
-        return field, self._decode_request(data)
+        return field, decode_queued_request(self, data)
 
     def requeue(self, inflight_key: str) -> int:
         """Put every request of `inflight_key` back; the number of requests."""

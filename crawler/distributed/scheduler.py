@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
@@ -18,6 +17,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler.distributed.connection import RoundKeys, connect_redis, decoded, new_round_id, worker_id
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
+from crawler.scrapy_compat import requests_in_progress, wake_engine
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -213,9 +213,7 @@ class RoundScheduler(Scheduler):
         engine so that an idle worker takes new requests at once rather than at the engine's next
         5-second heartbeat."""
         self._tick()
-        slot = getattr(self.crawler.engine, "_slot", None)  # Scrapy has no public "wake up"
-        if slot is not None and slot.closing is None:
-            slot.nextcall.schedule()
+        wake_engine(self.crawler)
 
     def _tick(self) -> None:
         """Heartbeat key, finished requests out of the in-flight hash, dead workers' requests
@@ -239,13 +237,10 @@ class RoundScheduler(Scheduler):
     def _forget_finished(self) -> None:
         """Drop from the in-flight hash the requests the engine has finished with.
 
-        The engine keeps a request in its slot's `inprogress` set from download to the end of its
-        scraping (callback output queued, items through the pipelines); there is no public
-        equivalent.
+        The engine keeps a request in progress from download to the end of its scraping (callback
+        output queued, items through the pipelines); see crawler/scrapy_compat.py.
         """
-        slot = getattr(self.crawler.engine, "_slot", None)
-        in_progress: Iterable[Request] = slot.inprogress if slot is not None else ()
-        active = {id(request) for request in in_progress}
+        active = {id(request) for request in requests_in_progress(self.crawler)}
         finished = [field for field, request in self._inflight.items() if id(request) not in active]
         if not finished:
             return
