@@ -22,6 +22,7 @@ from crawler.database import DatabaseOwner
 from crawler.dates import resolve_item_dates
 from crawler.deadletters import append_dead_letters
 from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
+from crawler.logs import LogOnce
 from crawler.storage import ArticleStore, WriteResult, content_hash
 from crawler.urls import canonical_url, host_of
 from crawler.window import DateWindow
@@ -36,20 +37,6 @@ logger = logging.getLogger(__name__)
 _TRANSIENT_FIELDS = ("timezone_hint",)
 
 
-class _OncePerKind:
-    """Log a data problem once per kind at WARNING; later occurrences are only counted."""
-
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
-
-    def warn(self, kind: str, message: str, *args: Any) -> None:
-        if kind in self._seen:
-            logger.debug(message, *args)
-            return
-        self._seen.add(kind)
-        logger.warning(message + " (further cases are counted, not logged)", *args)
-
-
 class ValidatePipeline:
     """Drop items without a URL, a title or a body."""
 
@@ -57,7 +44,7 @@ class ValidatePipeline:
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.log = _OncePerKind()
+        self.log = LogOnce(logger)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
@@ -70,7 +57,7 @@ class ValidatePipeline:
             value = adapter.get(field)
             if not isinstance(value, str) or not value.strip():
                 self.stats.inc_value(f"validate/dropped/no_{field}")
-                self.log.warn(f"no_{field}", "dropped an item without %s: %s", field,
+                self.log.warning(f"no_{field}", "dropped an item without %s: %s", field,
                               adapter.get("url"))
                 raise InvalidArticle(f"no {field}")
         self.stats.inc_value("validate/ok")
@@ -88,7 +75,7 @@ class DatesPipeline:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
-        self.log = _OncePerKind()
+        self.log = LogOnce(logger)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatesPipeline:
@@ -108,7 +95,7 @@ class DatesPipeline:
         for which, error in errors.items():
             self.stats.inc_value(f"dates/{which}/{error}")
             raw = adapter.get(f"{which}_raw") or {}
-            self.log.warn(f"{which}:{error}", "%s date %r (%s) of %s: %s", which,
+            self.log.warning(f"{which}:{error}", "%s date %r (%s) of %s: %s", which,
                           raw.get("text"), raw.get("where"), adapter.get("url"), error)
         return item
 

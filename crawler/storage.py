@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -30,8 +29,10 @@ from pymongo.errors import (
 )
 
 from crawler.errors import DatabaseUnavailable
+from crawler.logs import LogOnce
 from crawler.queries import READER_INDEXES, TEXT_INDEX, text_language
 from crawler.schema import mongo_validator
+from crawler.urls import mask_uri
 
 logger = logging.getLogger(__name__)
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -56,17 +57,6 @@ def content_hash(document: Mapping[str, Any]) -> str:
     """
     material = json.dumps([document.get(f) for f in HASHED_FIELDS], default=str, ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
-
-
-def mask_uri(uri: str) -> str:
-    """
-    >>> mask_uri("mongodb://bob:s3cret@db.example:27017/x?authSource=admin")
-    'mongodb://bob:***@db.example:27017/x?authSource=admin'
-    >>> mask_uri("mongodb://127.0.0.1:27017")
-    'mongodb://127.0.0.1:27017'
-    """
-    # Up to the last "@" before the host: an unescaped "@" may be part of the password.
-    return re.sub(r"(?<=://)([^:/@]+):(.*)@(?=[^@]*$)", r"\1:***@", uri)
 
 
 def connect(uri: str, database: str, *, timeout_ms: int = 5000) -> Database[dict[str, Any]]:
@@ -118,16 +108,8 @@ class WriteResult:
     rejected: tuple[tuple[int, str], ...] = ()  # (index in the batch, server's message)
 
 
-_warned: set[str] = set()
-
-
-def _warn_once(kind: str, message: str, *args: Any) -> None:
-    """WARNING the first time per process for each kind of problem, DEBUG afterwards."""
-    if kind in _warned:
-        logger.debug(message, *args)
-        return
-    _warned.add(kind)
-    logger.warning(message + " (further cases are not logged)", *args)
+# Process-wide: each kind of storage problem is worth one WARNING per process.
+_log_once = LogOnce(logger, suffix=" (further cases are not logged)")
 
 
 def _unsafe_key(key: object) -> bool:
@@ -146,7 +128,7 @@ def sanitise(value: Any, path: str = "") -> Any:
         clean = {}
         for key, item in value.items():
             if _unsafe_key(key):
-                _warn_once("unsafe_key", "dropped the key %r at %s: page content cannot be a "
+                _log_once.warning("unsafe_key", "dropped the key %r at %s: page content cannot be a "
                            "field name", key, path or "the top level")
                 continue
             clean[key] = sanitise(item, f"{path}.{key}" if path else key)
@@ -335,7 +317,7 @@ class ArticleStore:
                 except CollectionInvalid:  # created meanwhile by another process
                     database.command("collMod", name, **options)
         except OperationFailure as exc:
-            _warn_once("validator", "the server did not accept the articles validator (%s); "
+            _log_once.warning("validator", "the server did not accept the articles validator (%s); "
                        "documents are not checked on write", exc.details or exc)
         for keys, index_options in READER_INDEXES:
             self.collection.create_index(keys, **index_options)
@@ -349,7 +331,7 @@ class ArticleStore:
             try:  # nx-27017 refuses to create its full-text tables twice: is it there?
                 self.collection.find_one({"$text": {"$search": "newscrawl"}}, {"_id": 1})
             except OperationFailure:
-                _warn_once("text_index", "no full-text index on %s (%s): `export --search` "
+                _log_once.warning("text_index", "no full-text index on %s (%s): `export --search` "
                            "will fail", self.collection.name, exc.details or exc)
 
 

@@ -149,3 +149,17 @@ def classify_link(
     if any(p.search(target) for p in section):
         return LinkKind.SECTION
     return LinkKind.OTHER
+
+
+def mask_uri(uri: str) -> str:
+    """A database or Redis URI with its password masked, safe to print or log.
+
+    >>> mask_uri("mongodb://bob:s3cret@db.example:27017/x?authSource=admin")
+    'mongodb://bob:***@db.example:27017/x?authSource=admin'
+    >>> mask_uri("mongodb://bob:p@ss@db.example/")  # an unescaped "@" in the password
+    'mongodb://bob:***@db.example/'
+    >>> mask_uri("redis://:s3cret@cache.example:6379/2"), mask_uri("mongodb://127.0.0.1:27017")
+    ('redis://:***@cache.example:6379/2', 'mongodb://127.0.0.1:27017')
+    """
+    # Up to the last "@" before the host: an unescaped "@" may be part of the password.
+    return re.sub(r"(?<=://)([^:/@]*):(.*)@(?=[^@]*$)", r"\1:***@", uri)

@@ -18,7 +18,7 @@ from twisted.internet import defer
 from crawler import security
 from crawler.devserver import StaticSite
 from crawler.security import PrivateAddressMiddleware, refused_address
-from crawler.storage import mask_uri
+from crawler.urls import mask_uri
 from tests.conftest import _command_runner
 from tests.test_hostile_input import article
 

@@ -14,22 +14,11 @@ from redis.exceptions import RedisError
 from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.errors import RedisUnavailable
+from crawler.urls import mask_uri
 
 if TYPE_CHECKING:
     from redis import Redis
     from scrapy.settings import BaseSettings
-
-
-def mask_redis_url(url: str) -> str:
-    """
-    >>> mask_redis_url("redis://:s3cret@cache.example:6379/2")
-    'redis://:***@cache.example:6379/2'
-    >>> mask_redis_url("rediss://crawler:s3cret@cache.example/0")
-    'rediss://crawler:***@cache.example/0'
-    >>> mask_redis_url("redis://127.0.0.1:6379")
-    'redis://127.0.0.1:6379'
-    """
-    return re.sub(r"(?<=://)([^:/@]*):([^@]*)@", r"\1:***@", url)
 
 
 def connect_redis(settings: BaseSettings) -> Redis:
@@ -39,7 +28,7 @@ def connect_redis(settings: BaseSettings) -> Redis:
     try:
         client.ping()
     except RedisError as exc:
-        raise RedisUnavailable(f"cannot reach Redis at {mask_redis_url(url)}: {exc}") from None
+        raise RedisUnavailable(f"cannot reach Redis at {mask_uri(url)}: {exc}") from None
     return client
 
 

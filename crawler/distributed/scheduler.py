@@ -17,6 +17,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler.distributed.connection import RoundKeys, connect_redis, decoded, new_round_id, worker_id
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
+from crawler.logs import LogOnce
 from crawler.scrapy_compat import requests_in_progress, wake_engine
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class RoundScheduler(Scheduler):
         self.round_over = False
         self._inflight: dict[bytes, Request] = {}  # popped by this worker, not finished yet
         self._idle_since: float | None = None
-        self._redis_error_logged = False
+        self._log_once = LogOnce(logger)
         self._ticker: Any = None
         self._end_round = server.register_script(_END_ROUND)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
@@ -288,6 +289,4 @@ class RoundScheduler(Scheduler):
 
     def _redis_failed(self, exc: Exception) -> None:
         self.stats.inc_value("distributed/redis_errors")
-        if not self._redis_error_logged:
-            self._redis_error_logged = True
-            logger.warning("Redis failed: %s (further failures are counted, not logged)", exc)
+        self._log_once.warning("redis", "Redis failed: %s", exc)

@@ -16,6 +16,7 @@ import scrapy
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding
 
+from crawler.addon import parse_flag
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
 from crawler.kinds import Kind, page_not_article
@@ -47,12 +48,20 @@ def parse_positive_int(name: str, value: Any) -> int:
     return number
 
 
-def parse_flag(value: Any) -> bool:
+def parse_flag_argument(name: str, value: Any) -> bool:
+    """A spider flag argument, read like a flag setting (crawler.addon.parse_flag).
+
+    >>> parse_flag_argument("full", "1"), parse_flag_argument("full", "no")
+    (True, False)
+    >>> parse_flag_argument("full", "perhaps")
+    Traceback (most recent call last):
+    ...
+    crawler.errors.SpiderArgumentError: -a full='perhaps': expected true or false (1/0, yes/no, on/off)
     """
-    >>> parse_flag("1"), parse_flag("no"), parse_flag(True)
-    (True, False, True)
-    """
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+    flag = parse_flag(value)
+    if flag is None:
+        raise SpiderArgumentError(f"-a {name}={value!r}: expected true or false (1/0, yes/no, on/off)")
+    return flag
 
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
@@ -67,7 +76,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         self.max_pages = (parse_positive_int("max_pages", max_pages) if max_pages is not None
                           else self.site.max_pages)
         self.sections = self._select_sections(sections)
-        self.full = parse_flag(full)
+        self.full = parse_flag_argument("full", full)
         self._scheduled_articles: set[str] = set()
         # A catalogue entry's max_age_days is the window of every run that names no `since`:
         # older articles are skipped before download where a feed or sitemap dates them, and
