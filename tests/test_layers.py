@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "crawler", "crawler.errors", "crawler.kinds", "crawler.items", "crawler.date_words",
         "crawler.urls", "crawler.queries", "crawler.schema", "crawler.xmltools",
         "crawler.embedded", "crawler.devserver", "crawler.addon", "crawler.settings",
-        "crawler.scrapy_compat",
+        "crawler.scrapy_compat", "crawler.logs",
     )),
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
         "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
