@@ -7,7 +7,7 @@
     newscrawl db start|stop|status           the embedded default database
     newscrawl sites                          the catalogue: key, language, time zone, sources
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
-    newscrawl export [--source S ...] [...]  matching articles as JSON lines or CSV (docs/reading.md)
+    newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
 """
 

@@ -377,20 +377,6 @@ def _clock(match: re.Match[str]) -> tuple[int, int, int] | None:
     return hour, minute, second
 
 
-def _parse_text(text: str, order: str | None, zone: tzinfo) -> DateResult | None:
-    """French / English absolute dates by regex; None when no date is found.
-
-    >>> _parse_text("21/11/2023 à 18h05", "DMY", _zone("Europe/Paris")).value
-    datetime.datetime(2023, 11, 21, 17, 5, tzinfo=datetime.timezone.utc)
-    >>> _parse_text("nov. 22, 2023 at 10:15 a.m. et", "DMY", UTC).rule
-    'text-offset'
-    """
-    match = _TEXT_DATE_RE.search(text)
-    if match is None:
-        return None
-    return _text_result(match, order, zone)
-
-
 def _text_result(match: re.Match[str], order: str | None, zone: tzinfo) -> DateResult:
     g = match.group
     if g("n1"):

@@ -29,18 +29,6 @@ class FeedEntry:
     title: str | None = None
 
 
-def is_feed(data: bytes) -> bool:
-    """True when the bytes are an RSS or Atom document (whatever the Content-Type said).
-
-    >>> is_feed(b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>')
-    True
-    >>> is_feed(b"<html><body>hello</body></html>")
-    False
-    """
-    root = parse_xml(data[:65536] if len(data) > 65536 else data)
-    return root is not None and local_name(root) in ("rss", "feed", "rdf")
-
-
 def parse_feed(data: bytes, base_url: str) -> list[FeedEntry]:
     """The entries of an RSS or Atom feed, in document order, links made absolute.
 

@@ -1,7 +1,8 @@
 """The queries readers run on the articles collection, and the index behind each.
 
 Pure data, no pymongo: `ArticleStore.ensure_schema()` creates `READER_INDEXES`, `newscrawl
-export` and docs/reading.md run `ArticleQuery`. Each documented query is served by one index:
+export` and the README ("Reading the database") run `ArticleQuery`. Each documented query is
+served by one index:
 
 ==========================================  ===================================================
 query                                       index (name: keys)

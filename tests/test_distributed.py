@@ -1,4 +1,4 @@
-"""Distributed mode: workers sharing one crawl through Redis (scrapy-redis), issue 7.
+"""Distributed mode: workers sharing one crawl through Redis (scrapy-redis), README "Scaling out".
 
 Redis is the server `REDIS_TEST_URL` names (CI starts one), else a `redis-server` this session
 starts on a free port; each test uses its own key prefix in database REDIS_DB and deletes its keys.

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from crawler.errors import WindowArgumentError
-from crawler.feeds import discover_feeds, is_feed, parse_feed
+from crawler.feeds import discover_feeds, parse_feed
 from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
 from crawler.window import DateWindow
 from crawler.xmltools import MAX_XML_BYTES, gunzip_if_needed
@@ -62,12 +62,6 @@ def test_entities_are_never_expanded_nor_external_files_read():
                                   b"<rss><channel></channel></rss>"])
 def test_not_a_feed_gives_no_entry(data):
     assert parse_feed(data, "https://example.com/") == []
-
-
-def test_is_feed_sniffs_the_content_not_the_type():
-    assert is_feed((XML / "atom_verge.xml").read_bytes())
-    assert is_feed((XML / "rss2_wordpress.xml").read_bytes())
-    assert not is_feed(b"<!doctype html><html><head></head></html>")
 
 
 def test_feed_discovery_reads_link_alternate_rss_and_atom_only():

@@ -1,4 +1,4 @@
-"""Extraction quality on the shared dev set must stay above the project's floors (issue 4).
+"""Extraction quality on the shared dev set must stay above the project's floors (README).
 
 The dev set lives beside the project (`../shared/eval/dev`); its scorer is stdlib-only and is
 imported from there, so the figures are exactly the ones `score.py` prints. No timing here: the

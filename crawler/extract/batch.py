@@ -5,15 +5,13 @@ The manifest is JSON lines `{"file": path relative to the manifest's folder, "ur
 `ArticlePage.to_item()` field, `published_at` / `updated_at` as ISO 8601 with an offset, the
 scorer's aliases `published` and `lang`, and the `id` echoed.
 
-    python -m crawler.extract.batch --manifest truth.jsonl > pred.jsonl
+    newscrawl extract --manifest truth.jsonl > pred.jsonl
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -110,18 +108,3 @@ def iter_manifest(manifest_path: str | Path) -> Iterator[dict[str, Any]]:
                                    id=entry.get("id"))
             except OSError as error:
                 yield {"id": entry.get("id"), "url": entry.get("url"), "error": str(error)}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--manifest", required=True, help="JSON lines of {file, url, id}")
-    args = parser.parse_args(argv)
-    out = sys.stdout
-    for record in iter_manifest(args.manifest):
-        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-    out.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

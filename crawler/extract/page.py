@@ -51,9 +51,10 @@ _MIN_ARTICLE_TEXT = 400
 class ArticlePage:
     """Extracts an article item from one HTML page.
 
-    `language` and `timezone` are the catalogue's defaults for the site (None for sites not in
-    the catalogue), `selectors` its per-field CSS overrides, `section` the crawl's section name
-    used when the page names none.
+    `language` is the catalogue's default for the site (None for sites not in the catalogue),
+    `selectors` its per-field CSS overrides, `section` the crawl's section name used when the page
+    names none. `timezone` is accepted and not used: dates are localised after extraction, by
+    the dates pipeline, with the catalogue's zone or the page's own `timezone_hint`.
     """
 
     def __init__(self, url: str, html: str | bytes, *, source: str | None = None,
@@ -64,7 +65,6 @@ class ArticlePage:
         self._html = html
         self.source = source
         self.default_language = language
-        self.default_timezone = timezone
         self.selectors = dict(selectors or {})
         self.fetched_at = fetched_at
         self.crawl_section = section
