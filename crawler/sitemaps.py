@@ -45,6 +45,9 @@ def robots_sitemaps(text: str, base_url: str) -> list[str]:
     >>> robots_sitemaps("User-agent: *\\nDisallow: /x\\nsitemap: /sitemap_index.xml # main\\n"
     ...                 "Sitemap: https://cdn.example.com/news.xml", "https://example.com/robots.txt")
     ['https://example.com/sitemap_index.xml', 'https://cdn.example.com/news.xml']
+
+    Not `scrapy.utils.sitemap.sitemap_urls_from_robots`: for `sitemap: /a.xml # main` it gives
+    `https://example.com/a.xml # main`, repeats duplicates and skips `Sitemap :` (Scrapy 2.19).
     """
     found: list[str] = []
     for line in text.splitlines():

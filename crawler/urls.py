@@ -105,6 +105,12 @@ def on_domains(url: str, domains: Iterable[str]) -> bool:
     True
     >>> on_domains("https://evilsoftonic.com/a", ["softonic.com"])
     False
+    >>> on_domains("http://127.0.0.1:8080/a", ["127.0.0.1"])
+    True
+
+    Not `scrapy.utils.url.url_is_from_any_domain`: it compares the host *with its port*, so
+    `127.0.0.1:8080` is not on `127.0.0.1` (Scrapy 2.19), and a site served on a port would be
+    offsite.
     """
     host = host_of(url)
     return any(host == d or host.endswith("." + d) for d in domains)

@@ -1,20 +1,19 @@
 """What feeds and sitemaps share: hardened XML parsing, gzip, and the dates they carry.
 
-Pure functions, no other `crawler` import. The parser never expands entities, never reaches the
-network and recovers from broken markup (a truncated download, a stray `&`), so one bad file
-costs its own entries and nothing else.
+Pure functions, no other `crawler` import; gzip is Scrapy's `scrapy.utils.gz.gunzip`. The parser
+never expands entities, never reaches the network and recovers from broken markup (a truncated
+download, a stray `&`), so one bad file costs its own entries and nothing else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import gzip
-import io
 import re
-import zlib
+import struct
 
 from lxml import etree
+from scrapy.utils.gz import gunzip
 
 # A sitemap may hold 50,000 URLs in 50 MB uncompressed (sitemaps.org); anything larger is refused.
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -30,6 +29,7 @@ _DOCTYPE_RE = re.compile(rb"<!DOCTYPE[^>\[]*(\[[^\]]*\])?\s*>", re.IGNORECASE)
 def gunzip_if_needed(data: bytes, *, limit: int = MAX_XML_BYTES) -> bytes | None:
     """The bytes, decompressed when they are gzip; None when they decompress beyond `limit`.
 
+    >>> import gzip
     >>> gunzip_if_needed(gzip.compress(b"<urlset/>"))
     b'<urlset/>'
     >>> gunzip_if_needed(b"<urlset/>")
@@ -37,16 +37,11 @@ def gunzip_if_needed(data: bytes, *, limit: int = MAX_XML_BYTES) -> bytes | None
     """
     if not data.startswith(b"\x1f\x8b"):
         return data
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = decompressor.decompress(data, limit + 1)
-    except zlib.error:
-        try:  # a multi-member or slightly damaged file: let gzip try, still bounded
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-                out = handle.read(limit + 1)
-        except (OSError, EOFError):
-            return None
-    return None if len(out) > limit else out
+        # Scrapy's: reads what a damaged or truncated file still gives, stops beyond max_size
+        return gunzip(data, max_size=limit)
+    except (OSError, EOFError, ValueError, struct.error):  # ValueError: beyond `limit`
+        return None
 
 
 def parse_xml(data: bytes) -> etree._Element | None:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from scrapy.utils.url import url_has_any_extension
 
 from crawler.errors import SpiderArgumentError
 from crawler.feeds import discover_feeds
@@ -39,9 +41,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Links that never lead to an article worth a download.
-_SKIPPED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip", ".mp4",
-                     ".mp3", ".css", ".js", ".xml", ".rss", ".json", ".ico", ".gz", ".avif")
+# Links that never lead to an article worth a download: Scrapy's list of files that are not web
+# pages (what its link extractor skips), and the data files news sites link to besides.
+_SKIPPED_EXTENSIONS = (*(f".{extension}" for extension in IGNORED_EXTENSIONS),
+                       ".xml", ".json", ".gz", ".avif")
 
 
 class Guess(enum.Enum):
@@ -246,7 +249,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         url = canonical_url(urljoin(response.url, href.strip()))
         if (url is None or url in self._scheduled or url in self._scheduled_articles
                 or not on_domains(url, self.domains)
-                or url.lower().split("?")[0].endswith(_SKIPPED_SUFFIXES)):
+                or url_has_any_extension(url, _SKIPPED_EXTENSIONS)):
             return None
         return url
 
