@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "crawler"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaves: exceptions, kinds, items, settings, pure helpers", (
         "crawler", "crawler.errors", "crawler.kinds", "crawler.items", "crawler.date_words",
-        "crawler.urls", "crawler.queries", "crawler.schema", "crawler.xmltools",
+        "crawler.urls", "crawler.queries", "crawler.schema", "crawler.xmltools", "crawler.charset",
         "crawler.embedded", "crawler.devserver", "crawler.addon", "crawler.settings",
         "crawler.scrapy_compat", "crawler.logs",
     )),
