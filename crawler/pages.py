@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ArticlePage", "ListingLinks", "SectionPage"]
 
+# Links whose class or label says "next page" (English, French; the label in any case). The
+# no-config news spider follows them; a catalogue site's only when they match its patterns.
+NEXT_LINK_XPATH = (
+    "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') "
+    "or contains(@class, 'next') or contains(@class, 'suivant') "
+    "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'next') "
+    "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'suivant')]/@href"
+)
+
 
 @dataclass
 class ListingLinks:
@@ -73,10 +82,7 @@ class SectionPage:
                 return url
         if self.site.next_page_patterns:
             current = canonical_url(self.url)
-            for url in self._absolute(self.selector.xpath(
-                "//a[contains(@class,'next') or contains(@class,'suivant') "
-                "or contains(@aria-label,'next') or contains(@aria-label,'suivant')]/@href"
-            ).getall()):
+            for url in self._absolute(self.selector.xpath(NEXT_LINK_XPATH).getall()):
                 if url != current and any(p.search(url) for p in self.site.next_page_patterns):
                     return url
         return None

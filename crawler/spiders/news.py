@@ -31,6 +31,7 @@ from crawler.errors import SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
 from crawler.kinds import Kind
+from crawler.pages import NEXT_LINK_XPATH
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
 from crawler.spiders.requests import make_request
 from crawler.spiders.site import article_item, parse_positive_int
@@ -106,12 +107,7 @@ _NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|
 def next_page_links(response: Response) -> list[str]:
     """Next-page candidates: rel=next, then links whose class, label or text says next."""
     found = response.css("link[rel=next]::attr(href), a[rel~=next]::attr(href)").getall()
-    found += response.xpath(
-        "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ') "
-        "or contains(@class, 'next') or contains(@class, 'suivant') "
-        "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'next') "
-        "or contains(translate(@aria-label, 'NEXTSUIVANT', 'nextsuivant'), 'suivant')]/@href"
-    ).getall()
+    found += response.xpath(NEXT_LINK_XPATH).getall()
     for anchor in response.xpath("//a[@href]"):
         if _NEXT_TEXT.match(" ".join(anchor.xpath(".//text()").getall())):
             found.append(anchor.attrib["href"])
