@@ -2,9 +2,8 @@
 
 `sites.toml` beside this module is the built-in catalogue; files named by the `SITES_FILE` setting
 are merged over it key by key (a table with the key of an existing entry changes only the keys it
-gives). A `[profiles.NAME]`
-table holds conventions shared by many sites (a CMS's URL shapes); a site says `profile = "NAME"`
-and its own keys win over the profile's.
+gives). A `[profiles.NAME]` table holds conventions shared by many sites (a CMS's URL shapes); a
+site says `profile = "NAME"` and its own keys win over the profile's.
 
 `feeds` and `sitemaps` take absolute URLs or paths (`/feed/`) resolved against `home` (default: the
 first section's scheme and host), so a profile can name a CMS's feed once for every site. A

@@ -125,17 +125,21 @@ def _manifest(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.slow
 def test_extract_gives_the_keys_and_dates_export_gives_after_a_crawl(
-        fixture_site, run_scrapy, run_newscrawl, database):
+        fixture_site, run_scrapy, run_newscrawl, database, tmp_path):
     assert run_scrapy("crawl", "fixture_fr", site=fixture_site).returncode == 0
     exported = run_newscrawl("export", "--format", "jsonl")
     stored = {d["url"]: d for d in map(json.loads, exported.stdout.splitlines())}
     assert len(stored) == len(EXPECTED["articles"])
 
-    for url, document in stored.items():
-        path = url.split(str(fixture_site.port), 1)[1].strip("/")
-        result = newscrawl("extract", "--url", document["fetched_url"],
-                           str(DEMO_SITE / path / "index.html"))
-        extracted = json.loads(result.stdout)
+    manifest = tmp_path / "crawled.jsonl"
+    manifest.write_text("".join(json.dumps({
+        "file": str(DEMO_SITE / url.split(str(fixture_site.port), 1)[1].strip("/") / "index.html"),
+        "url": document["fetched_url"]}) + "\n" for url, document in stored.items()))
+    result = newscrawl("extract", "--manifest", str(manifest))
+    assert result.returncode == 0, result.stderr
+
+    for (url, document), line in zip(stored.items(), result.stdout.splitlines(), strict=True):
+        extracted = json.loads(line)
         assert set(extracted) == set(document), url
         # (not `source`, `crawl_section` and so `content_hash`: extract has no catalogue entry)
         for field in ("url", "title", "subtitle", "authors", "tags", "language", "body",
