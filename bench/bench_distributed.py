@@ -36,7 +36,7 @@ from crawler.devserver import StaticSite
 from crawler.embedded import EmbeddedServer
 from crawler.storage import connect
 
-FIXTURES = ROOT / "tests" / "fixtures"
+DEMO_SITE = ROOT / "crawler" / "demo_site"
 
 TEMPLATE_SLUG = "free-lance-sa-nouvelle-freebox-ultra"
 PER_PAGE = 20
@@ -60,7 +60,7 @@ max_articles = {max_articles}
 
 def generate_site(root: Path, articles: int) -> None:
     """`articles` article pages, listed PER_PAGE to a page, alternately in the two sections."""
-    template = (FIXTURES / "site" / "articles" / TEMPLATE_SLUG / "index.html").read_text()
+    template = (DEMO_SITE / "articles" / TEMPLATE_SLUG / "index.html").read_text()
     slugs = [f"generated-article-{n:05d}" for n in range(articles)]
     for n, slug in enumerate(slugs):
         title = f"Article généré numéro {n}"

@@ -6,7 +6,7 @@ a visible French date such as "Publié le 21/11/2023 à 18h05"), listed newest f
 20 articles per listing page, with rel=next pagination. Every article is linked several times on
 a listing page (title, image with tracking parameters, comment anchor, "most read" sidebar).
 
-The layout is the fixture site's (tests/fixtures/site): `/articles/<slug>` is
+The layout is the fixture site's (crawler/demo_site): `/articles/<slug>` is
 `articles/<slug>/index.html`, `/<section>/` is `<section>/index.html`, `/<section>/page/N/` is
 `<section>/page/N/index.html`. `manifest.json` (never linked) records what was generated, so
 `--add-percent 1` can add 1% new articles to an existing site: they are the newest, so they appear

@@ -21,12 +21,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FIXTURE_SITE = PROJECT_ROOT / "tests" / "fixtures" / "site"
-FIXTURE_CATALOGUE = PROJECT_ROOT / "tests" / "fixtures" / "fixture_site.toml"
+# The demo site ships inside the package (package data), so `newscrawl demo` works from a wheel.
+DEMO_SITE = resources.files("crawler").joinpath("demo_site")
+DEMO_CATALOGUE = resources.files("crawler").joinpath("demo_site.toml")
 
 
 def _settings() -> Any:
@@ -39,19 +40,20 @@ def _settings() -> Any:
     return settings
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract.batch import extract_file, iter_manifest
+    """Print each saved page as the document a crawl would store (crawler/preview.py)."""
+    from crawler.preview import PreviewError, SavedPage, preview, read_manifest
 
-    documents = (iter_manifest(args.manifest) if args.manifest
-                 else [extract_file(args.file, args.url)])
-    for document in documents:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, default=_json_default) + "\n")
+    try:
+        pages = (read_manifest(Path(args.manifest)) if args.manifest
+                 else [SavedPage(Path(args.file), args.url)])
+        if not args.manifest and not pages[0].file.is_file():
+            raise PreviewError(f"no such file: {pages[0].file}")
+        for document in preview(pages, debug=args.debug):
+            sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    except PreviewError as exc:
+        print(f"newscrawl extract: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -69,13 +71,25 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 2
     server = _embedded(settings)
     if args.action == "start":
-        print(f"embedded database running at {server.ensure_running()} (data in {server.data_dir})")
+        try:
+            uri = server.ensure_running()
+        except RuntimeError as exc:  # PortTaken, or a server that did not start
+            print(f"newscrawl db start: {exc}", file=sys.stderr)
+            return 1
+        print(f"embedded database running at {uri} (data in {server.data_dir})")
     elif args.action == "stop":
         print("embedded database stopped" if server.stop() else "embedded database was not running")
     else:
-        up = server.is_up()
-        print(f"embedded database at {server.uri}: {'up' if up else 'down'}")
-        return 0 if up else 1
+        from crawler.embedded import speaks_mongodb
+
+        if not server.is_up():
+            print(f"embedded database at {server.uri}: down")
+            return 1
+        if not speaks_mongodb(server.host, server.port):
+            print(f"embedded database at {server.uri}: down (the port is held by a program that "
+                  f"is not a MongoDB server; set EMBEDDED_DB_PORT to a free port)")
+            return 1
+        print(f"embedded database at {server.uri}: up")
     return 0
 
 
@@ -96,17 +110,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except (DatabaseUnavailable, RuntimeError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
-    with StaticSite(FIXTURE_SITE) as site, tempfile.TemporaryDirectory() as tmp:
+    with (resources.as_file(DEMO_SITE) as root, StaticSite(root) as site,
+          tempfile.TemporaryDirectory() as tmp):
         catalogue = Path(tmp) / "demo_sites.toml"
-        catalogue.write_text(FIXTURE_CATALOGUE.read_text().replace("BASE_URL", site.base_url))
-        env = {**os.environ, "SITES_FILE": str(catalogue), "MONGO_DATABASE": database,
+        catalogue.write_text(DEMO_CATALOGUE.read_text(encoding="utf-8")
+                             .replace("BASE_URL", site.base_url), encoding="utf-8")
+        # SCRAPY_SETTINGS_MODULE, not a scrapy.cfg: an installed newscrawl has none.
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+               "SITES_FILE": str(catalogue), "MONGO_DATABASE": database,
                "AUTOTHROTTLE_ENABLED": "false", "LOG_LEVEL": "WARNING",
                "ALLOW_PRIVATE_ADDRESSES": "true"}  # the demo site is on 127.0.0.1
         started = time.monotonic()
-        print(f"demo: serving tests/fixtures/site at {site.base_url}, crawling it with "
+        print(f"demo: serving the bundled demo site at {site.base_url}, crawling it with "
               f"`scrapy crawl fixture_fr` into database {database!r}...")
         code = subprocess.call([sys.executable, "-m", "scrapy", "crawl", "fixture_fr"],
-                               env=env, cwd=PROJECT_ROOT)
+                               env=env, cwd=tmp)
         if code != 0:
             print(f"demo: the crawl failed (exit code {code})", file=sys.stderr)
             return code
@@ -249,8 +267,37 @@ def cmd_check_sites(args: argparse.Namespace) -> int:
 # --- end of sites and check-sites ----------------------------------------------------------------
 
 
+def _at_least(minimum: int) -> Any:
+    """An argparse type: an integer >= minimum (argparse names the option in its message)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def version_line() -> str:
+    """`newscrawl --version`: this package's version and the Scrapy and Python it runs on."""
+    import platform
+
+    def installed(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (f"newscrawl {installed('newscrawl')} (Scrapy {installed('scrapy')}, "
+            f"Python {platform.python_version()})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
 
     crawl = commands.add_parser("crawl", help="crawl catalogue sites")
@@ -260,10 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="spider argument, as with scrapy crawl")
     crawl.set_defaults(func=cmd_crawl)
 
-    extract = commands.add_parser("extract", help="extract saved pages to JSON lines")
+    extract = commands.add_parser(
+        "extract", help="saved pages as the stored documents, as JSON lines",
+        description="Print each saved page as the document a crawl would store (the keys and "
+                    "UTC dates of `newscrawl export`; docs/schema.md).")
     extract.add_argument("file", nargs="?", help="a saved HTML page (with --url)")
     extract.add_argument("--url", help="the URL the page was saved from")
     extract.add_argument("--manifest", help="a JSON-lines file of {file, url, id}")
+    extract.add_argument("--debug", action="store_true",
+                         help="add a `debug` object: article verdict, time-zone hint, whether a "
+                              "crawl would store the page")
     extract.set_defaults(func=cmd_extract)
 
     demo = commands.add_parser("demo", help="crawl the bundled fixture site offline")
@@ -295,13 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--language", metavar="LANG",
                         help="language equal to LANG (fr, en...); with --search, the words are "
                              "stemmed in it")
-    export.add_argument("--limit", type=int, default=0, metavar="N", help="at most N articles")
+    export.add_argument("--limit", type=_at_least(0), default=0, metavar="N",
+                        help="at most N articles (0: all)")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     export.set_defaults(func=cmd_export)
 
     stats = commands.add_parser("stats", help="per source: articles per day, last good run")
-    stats.add_argument("--days", type=int, default=7, metavar="N", help="days to show (default 7)")
+    stats.add_argument("--days", type=_at_least(1), default=7, metavar="N",
+                       help="days to show (default 7)")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
     stats.set_defaults(func=cmd_stats)
 
@@ -320,8 +375,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "extract" and not args.manifest and not (args.file and args.url):
         parser.error("extract needs --manifest FILE, or --url URL FILE")
-    if (args.command == "stats" and args.days < 1) or (args.command == "export" and args.limit < 0):
-        parser.error(f"{args.command}: --days must be at least 1 and --limit at least 0")
     return int(args.func(args))
 
 

@@ -14,11 +14,44 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import bson
+
+_OP_MSG = 2013
+
+
+class PortTaken(RuntimeError):
+    """Something that is not a MongoDB server answers on the embedded database's port."""
+
+
+def speaks_mongodb(host: str, port: int, *, timeout: float = 2.0) -> bool:
+    """Whether the server on host:port answers a MongoDB `hello` (OP_MSG) with a reply to it.
+
+    A raw exchange rather than a client: a program that is not a database (a web server, a
+    test double) gets one request and a closed socket, never a driver's retry loop.
+    """
+    request_id = 0x6E63  # any id; the reply must name it
+    body = struct.pack("<IB", 0, 0) + bson.encode({"hello": 1, "$db": "admin"})
+    message = struct.pack("<iiii", 16 + len(body), request_id, 0, _OP_MSG) + body
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(message)
+            header = b""
+            while len(header) < 16:
+                chunk = sock.recv(16 - len(header))
+                if not chunk:
+                    return False
+                header += chunk
+    except OSError:
+        return False
+    _, _, response_to, op_code = struct.unpack("<iiii", header)
+    return response_to == request_id and op_code == _OP_MSG
 
 
 @dataclass(frozen=True)
@@ -59,9 +92,18 @@ class EmbeddedServer:
         return pid
 
     def ensure_running(self, *, timeout: float = 30.0) -> str:
-        """Start the server unless it already answers; return its URI."""
+        """Start the server unless it already answers; return its URI.
+
+        A MongoDB server already listening on the port is used (a server started earlier, from
+        another VAR_DIR or by hand); anything else there raises `PortTaken`.
+        """
         if self.is_up():
-            return self.uri
+            if self.pid() is not None or speaks_mongodb(self.host, self.port):
+                return self.uri
+            raise PortTaken(
+                f"{self.host}:{self.port} is in use by a program that is not a MongoDB server; "
+                f"stop it or set EMBEDDED_DB_PORT to a free port"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             process = subprocess.Popen(

@@ -24,7 +24,7 @@ from crawler.deadletters import append_dead_letters
 from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
 from crawler.logs import LogOnce
 from crawler.storage import ArticleStore, WriteResult, content_hash
-from crawler.urls import canonical_url, host_of
+from crawler.urls import article_key, canonical_url
 from crawler.window import DateWindow
 
 if TYPE_CHECKING:
@@ -35,6 +35,13 @@ logger = logging.getLogger(__name__)
 
 # Fields the extraction fills but the database does not keep.
 _TRANSIENT_FIELDS = ("timezone_hint",)
+
+
+def storable(item: Any) -> dict[str, Any]:
+    """The item as handed to the store: transient fields dropped, `content_hash` added."""
+    document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
+    document["content_hash"] = content_hash(document)
+    return document
 
 
 class ValidatePipeline:
@@ -118,11 +125,7 @@ class DedupePipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         fetched = adapter.get("fetched_url") or adapter["url"]
-        declared = adapter.get("canonical_url")
-        key = None
-        if declared and host_of(declared) == host_of(fetched):
-            key = canonical_url(declared)
-        key = key or canonical_url(fetched)
+        key = article_key(fetched, adapter.get("canonical_url"))
         if key is None:
             self.stats.inc_value("dedupe/dropped/bad_url")
             raise DropItem(f"no usable URL: {fetched!r}")
@@ -180,9 +183,7 @@ class StorePipeline:
         self.run_id = self.stats.get_value("newscrawl/run_id") or uuid.uuid4().hex
 
     async def process_item(self, item: Any) -> Any:
-        document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
-        document["content_hash"] = content_hash(document)
-        self._buffer.append(document)
+        self._buffer.append(storable(item))
         if (len(self._buffer) >= self.batch_size
                 or time.monotonic() - self._last_flush >= self.flush_seconds):
             await self.flush()

@@ -1,9 +1,9 @@
 """The site catalogue: which sites we crawl and how their pages are told apart.
 
 `sites.toml` beside this module is the built-in catalogue; files named by the `SITES_FILE` setting
-are merged over it (a table with the same key replaces the built-in entry). A `[profiles.NAME]`
-table holds conventions shared by many sites (a CMS's URL shapes); a site says `profile = "NAME"`
-and its own keys win over the profile's.
+are merged over it key by key (a table with the key of an existing entry changes only the keys it
+gives). A `[profiles.NAME]` table holds conventions shared by many sites (a CMS's URL shapes); a
+site says `profile = "NAME"` and its own keys win over the profile's.
 
 `feeds` and `sitemaps` take absolute URLs or paths (`/feed/`) resolved against `home` (default: the
 first section's scheme and host), so a profile can name a CMS's feed once for every site. A
@@ -22,13 +22,16 @@ import tomllib
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler.errors import CatalogueError
 
-BUILTIN_CATALOGUE = Path(__file__).with_name("sites.toml")
+# Read through importlib.resources: in a Scrapyd egg the package is a zip file.
+BUILTIN_CATALOGUE: Traversable = resources.files(__package__ or "crawler").joinpath("sites.toml")
 SITE_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]{1,40}$")
 SELECTOR_FIELDS = frozenset(
     {"title", "subtitle", "authors", "published", "updated", "section", "tags", "body", "image"}
@@ -114,11 +117,12 @@ def load_catalogue(extra_files: Iterable[str | Path] = ()) -> dict[str, Site]:
         for name, table in _tables(document.get("profiles", {}), path, "profile").items():
             profiles[name] = table
         for key, table in _tables(document.get("sites", {}), path, "site").items():
-            raw_sites[key] = (table, str(path))
+            earlier = raw_sites.get(key, ({}, ""))[0]
+            raw_sites[key] = ({**earlier, **table}, str(path))
     return {key: _build_site(key, table, origin, profiles) for key, (table, origin) in raw_sites.items()}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path | Traversable) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -128,7 +132,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CatalogueError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _tables(value: Any, path: Path, what: str) -> dict[str, dict[str, Any]]:
+def _tables(value: Any, path: Path | Traversable, what: str) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         raise CatalogueError(f"{path}: [{what}s] must be a table")
     for key, table in value.items():

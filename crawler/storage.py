@@ -156,6 +156,26 @@ def prepare_document(document: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _written_fields(document: Mapping[str, Any], *, run_id: str, now: dt.datetime) -> dict[str, Any]:
+    """The fields every write of a prepared document sets (bookkeeping from the caller ignored)."""
+    fields = {k: v for k, v in document.items() if k not in _BOOKKEEPING and k != "_id"}
+    fields.update(last_seen_at=now, run_id=run_id, schema_version=SCHEMA_VERSION)
+    return fields
+
+
+def _first_insert(now: dt.datetime) -> dict[str, Any]:
+    return {"first_seen_at": now, "revision": 1}
+
+
+def as_inserted(document: Mapping[str, Any], *, run_id: str, now: dt.datetime) -> dict[str, Any]:
+    """The document `ArticleStore.upsert_many` stores for an item whose URL is new (the form
+    `newscrawl extract` prints). `document` carries `content_hash` as the store pipeline adds it.
+    """
+    prepared = prepare_document(document)
+    return {"_id": prepared["url"], **_written_fields(prepared, run_id=run_id, now=now),
+            "changed_at": now, **_first_insert(now)}
+
+
 class ArticleStore:
     """The articles collection: one document per canonical URL.
 
@@ -247,16 +267,14 @@ class ArticleStore:
         inserted = updated = unchanged = 0
         for document in map(prepare_document, documents):
             url = document["url"]
-            fields = {k: v for k, v in document.items() if k not in _BOOKKEEPING and k != "_id"}
-            fields.update(last_seen_at=now, run_id=run_id, schema_version=SCHEMA_VERSION)
+            fields = _written_fields(document, run_id=run_id, now=now)
             if fields.get("fetched_url") and fields["fetched_url"] != url:
                 aliases[fields["fetched_url"]] = url
             if url not in stored:
                 inserted += 1
                 operations.append(UpdateOne(
                     {"_id": url},
-                    {"$set": {**fields, "changed_at": now},
-                     "$setOnInsert": {"first_seen_at": now, "revision": 1}},
+                    {"$set": {**fields, "changed_at": now}, "$setOnInsert": _first_insert(now)},
                     upsert=True,
                 ))
             elif stored[url] != document.get("content_hash"):

@@ -98,6 +98,22 @@ def host_of(url: str) -> str:
         return ""
 
 
+def article_key(fetched_url: str, declared_canonical: str | None) -> str | None:
+    """The article's database key: the declared canonical URL when it is on the fetched page's
+    host, else the fetched URL; canonicalised. None when neither is usable.
+
+    >>> article_key("https://a.fr/x?utm_source=t", "https://a.fr/x/")
+    'https://a.fr/x/'
+    >>> article_key("https://a.fr/x?utm_source=t", "https://other.example/x")
+    'https://a.fr/x'
+    """
+    if declared_canonical and host_of(declared_canonical) == host_of(fetched_url):
+        key = canonical_url(declared_canonical)
+        if key:
+            return key
+    return canonical_url(fetched_url)
+
+
 def on_domains(url: str, domains: Iterable[str]) -> bool:
     """True when the URL's host is one of the domains or a subdomain of one.
 

@@ -26,6 +26,9 @@ from crawler.storage import connect, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The demo site ships inside the package (`newscrawl demo`); the tests serve the same files.
+DEMO_SITE = ROOT / "crawler" / "demo_site"
+DEMO_CATALOGUE = ROOT / "crawler" / "demo_site.toml"
 
 
 def free_port() -> int:
@@ -70,7 +73,7 @@ def database(mongo_client: Any, database_name: str) -> Any:
 
 @pytest.fixture
 def fixture_site() -> Iterator[StaticSite]:
-    with StaticSite(FIXTURES / "site") as site:
+    with StaticSite(DEMO_SITE) as site:
         yield site
 
 
@@ -86,7 +89,7 @@ class CrawlResult:
 def site_copy(tmp_path: Path) -> Iterator[tuple[StaticSite, Path]]:
     """The fixture site served from a copy that a test may change between runs."""
     root = tmp_path / "site"
-    shutil.copytree(FIXTURES / "site", root)
+    shutil.copytree(DEMO_SITE, root)
     with StaticSite(root) as site:
         yield site, root
 
@@ -96,7 +99,7 @@ def crawl_env(mongo_uri: str, database_name: str, tmp_path: Path, site: Any = No
     """The environment of a crawl subprocess: test database, fixture catalogue, no throttling."""
     sites_file = tmp_path / "sites.toml"
     base = site.base_url if site else "http://127.0.0.1:9"
-    sites_file.write_text((FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", base))
+    sites_file.write_text(DEMO_CATALOGUE.read_text().replace("BASE_URL", base))
     return {
         **os.environ,
         "MONGO_URI": mongo_uri,

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import FIXTURES, _command_runner
 
-EXPECTED = json.loads((FIXTURES / "site" / "expected.json").read_text())
+EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
 pytestmark = pytest.mark.slow
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from tests.conftest import FIXTURES, ROOT, free_port
+from tests.conftest import DEMO_CATALOGUE, ROOT, free_port
 from tests.test_incremental import (
     ARTICLE_COUNT,
     EXPECTED,
@@ -128,7 +128,7 @@ def start_worker(mongo_uri: str, database_name: str, tmp_path: Path,
 
     def start(site: Any, *, command: str = "scrapy", env: dict[str, str] | None = None) -> Worker:
         sites_file = tmp_path / "sites.toml"
-        sites_file.write_text((FIXTURES / "fixture_site.toml").read_text()
+        sites_file.write_text(DEMO_CATALOGUE.read_text()
                               .replace("BASE_URL", site.base_url))
         full_env = {
             **os.environ,

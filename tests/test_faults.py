@@ -19,10 +19,10 @@ import pytest
 
 from crawler.embedded import EmbeddedServer
 from crawler.storage import connect
-from tests.conftest import FIXTURES, ROOT, crawl_env, free_port
+from tests.conftest import DEMO_CATALOGUE, DEMO_SITE, FIXTURES, ROOT, crawl_env, free_port
 from tests.faulty_site import FaultySite
 
-EXPECTED = json.loads((FIXTURES / "site" / "expected.json").read_text())
+EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
 ALL_PATHS = {a["path"] for a in EXPECTED["articles"]}
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ CYBER = "/articles/cybersecurite-les-rancongiciels-visent-les-hopitaux-francais"
 
 def test_retry_after_on_429_and_503_is_waited_for_then_the_article_is_stored(run_scrapy, database):
     script = {PS5: ["status:429:retry-after=1", "ok"], STEAM: ["status:503:retry-after=1", "ok"]}
-    with FaultySite(FIXTURES / "site", script=script) as site:
+    with FaultySite(DEMO_SITE, script=script) as site:
         result = run_scrapy("crawl", "fixture_fr", site=site)
     assert result.returncode == 0, result.stderr[-2000:]
     for path in (PS5, STEAM):
@@ -75,7 +75,7 @@ def test_error_statuses_timeouts_resets_and_redirect_loops_do_not_stop_the_crawl
         PATCH: ["sleep:3"], CYBER: ["reset"],
         STEAM: ["redirect:/articles/loop-b"], "/articles/loop-b": [f"redirect:{STEAM}"],
     }
-    with FaultySite(FIXTURES / "site", script=script) as site:
+    with FaultySite(DEMO_SITE, script=script) as site:
         result = run_scrapy("crawl", "fixture_fr", site=site,
                             env={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
@@ -94,9 +94,9 @@ def test_error_statuses_timeouts_resets_and_redirect_loops_do_not_stop_the_crawl
 
 def test_a_site_that_fails_entirely_does_not_stop_the_others(run_newscrawl, database, tmp_path):
     broken = tmp_path / "broken.toml"
-    broken.write_text((FIXTURES / "fixture_site.toml").read_text()
+    broken.write_text(DEMO_CATALOGUE.read_text()
                       .replace("fixture_fr", "broken_fr").replace("BASE_URL", "http://127.0.0.1:9"))
-    with FaultySite(FIXTURES / "site") as site:
+    with FaultySite(DEMO_SITE) as site:
         sites_file = tmp_path / "sites.toml"  # written by the runner; the broken site on top
         result = run_newscrawl("crawl", "fixture_fr", "broken_fr", site=site,
                                env={"SITES_FILE": f"{sites_file}:{broken}", "RETRY_TIMES": "0"})
@@ -115,7 +115,7 @@ def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_pa
     uri = server.ensure_running()
     database = connect(uri, "outage")
     try:
-        with FaultySite(FIXTURES / "site", delay=0.25) as site:
+        with FaultySite(DEMO_SITE, delay=0.25) as site:
             env = crawl_env(uri, "outage", tmp_path, site, {
                 "STORE_BATCH_SIZE": "1", "STORE_RETRY_SECONDS": "1", "MONGO_TIMEOUT_MS": "300",
                 "CONCURRENT_REQUESTS": "2"})
@@ -158,7 +158,7 @@ def _start_cron_run(env: dict[str, str]) -> subprocess.Popen[str]:
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_terminated_run_flushes_says_interrupted_and_releases_its_lock(
         mongo_uri, database, tmp_path, signal_number):
-    with FaultySite(FIXTURES / "site", delay=0.3) as site:
+    with FaultySite(DEMO_SITE, delay=0.3) as site:
         env = crawl_env(mongo_uri, database.name, tmp_path, site, {"CONCURRENT_REQUESTS": "2"})
         run = _start_cron_run(env)
         wait_for(lambda: sum(p.startswith("/articles/") for p in site.paths()) >= 4)
@@ -178,7 +178,7 @@ def test_a_terminated_run_flushes_says_interrupted_and_releases_its_lock(
 
 
 def test_a_killed_run_loses_nothing_it_wrote_and_the_next_run_takes_over(mongo_uri, database, tmp_path):
-    with FaultySite(FIXTURES / "site", delay=0.3) as site:
+    with FaultySite(DEMO_SITE, delay=0.3) as site:
         env = crawl_env(mongo_uri, database.name, tmp_path, site,
                         {"CONCURRENT_REQUESTS": "2", "STORE_BATCH_SIZE": "1"})
         run = _start_cron_run(env)
@@ -196,7 +196,7 @@ def test_a_killed_run_loses_nothing_it_wrote_and_the_next_run_takes_over(mongo_u
 
 
 def test_missing_indexes_are_recreated_at_the_next_start(run_scrapy, database):
-    with FaultySite(FIXTURES / "site") as site:
+    with FaultySite(DEMO_SITE) as site:
         assert run_scrapy("crawl", "fixture_fr", site=site).returncode == 0
         database["articles"].drop_indexes()
         database["crawl_runs"].drop_indexes()

@@ -14,9 +14,9 @@ import pytest
 
 from crawler.locks import SiteLock
 from crawler.runner import EXIT_LOCKED
-from tests.conftest import FIXTURES
+from tests.conftest import DEMO_CATALOGUE, FIXTURES
 
-EXPECTED = json.loads((FIXTURES / "site" / "expected.json").read_text())
+EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
 ARTICLE_COUNT = len(EXPECTED["articles"])
 pytestmark = pytest.mark.slow
 
@@ -251,7 +251,7 @@ def test_articles_older_than_the_sites_max_age_are_dropped_once_then_skipped(
     site, _ = site_copy
     # The fixture's articles are from 2023 except the one published "il y a 3 heures".
     env = {"SITES_FILE": str(tmp_path / "aged.toml")}
-    aged = (FIXTURES / "fixture_site.toml").read_text().replace("BASE_URL", site.base_url)
+    aged = DEMO_CATALOGUE.read_text().replace("BASE_URL", site.base_url)
     (tmp_path / "aged.toml").write_text(aged + "max_age_days = 30\n")
     first = run_scrapy("crawl", "fixture_fr", site=site, env=env)
     assert first.returncode == 0, first.stderr[-2000:]

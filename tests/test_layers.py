@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "crawler.retry", "crawler.runs", "crawler.distributed",
     )),
     ("entry points: commands", (
-        "crawler.runner", "crawler.commands", "crawler.cli", "crawler.checks",
+        "crawler.runner", "crawler.commands", "crawler.cli", "crawler.checks", "crawler.preview",
     )),
 ]
 

@@ -17,7 +17,7 @@ from crawler.storage import SCHEMA_VERSION, ArticleStore
 from tests.conftest import FIXTURES, ROOT
 
 NOW = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
-EXPECTED = json.loads((FIXTURES / "site" / "expected.json").read_text())
+EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
 
 
 def _is_utc(value: Any) -> bool:

@@ -1,8 +1,9 @@
-"""ArticlePage on the hand-built fixture site (tests/fixtures/site/).
+"""ArticlePage on the hand-built fixture site (crawler/demo_site/, also `newscrawl demo`'s site).
 
 The Softonic page is a rebuild of a real softonic.com/fr article around its visible text; the
-expected body is in `softonic_expected_body.txt`. `expected.json` describes every article of the
-site; extraction is checked against it page by page, without a crawl.
+expected body is in `tests/fixtures/demo_site/softonic_expected_body.txt`. `expected.json` beside
+it describes every article of the site; extraction is checked against it page by page, without a
+crawl.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-SITE = Path(__file__).parent / "fixtures" / "site"
+SITE = Path(__file__).resolve().parent.parent / "crawler" / "demo_site"
+EXPECTATIONS = Path(__file__).resolve().parent / "fixtures" / "demo_site"
 HOST = "http://fixture.test"
 SOFTONIC_PATH = (
     "/articles/voici-comment-microsoft-a-vecu-de-linterieur-la-debacle-dopenai-et-de-sam-altman"
 )
-EXPECTED = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads((EXPECTATIONS / "expected.json").read_text(encoding="utf-8"))
 
 
 def _html(path: str) -> str:
@@ -57,7 +59,7 @@ def test_softonic_article_fields_are_extracted_exactly():
 
 def test_softonic_body_is_the_article_text_without_widgets_ads_or_author_box():
     item = _page(SOFTONIC_PATH).to_item()
-    expected = (SITE / "softonic_expected_body.txt").read_text(encoding="utf-8").rstrip("\n")
+    expected = (EXPECTATIONS / "softonic_expected_body.txt").read_text(encoding="utf-8").rstrip("\n")
 
     assert item["body"] == expected
     clutter_texts = (
