@@ -6,6 +6,7 @@
     newscrawl demo                           crawl the bundled fixture site offline
     newscrawl db start|stop|status           the embedded default database
     newscrawl sites                          the catalogue: key, language, time zone, sources
+    newscrawl sites --classify SITE URL ...  article / listing / next / ignored, and the rule
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
     newscrawl export [--source S ...] [...]  matching articles as JSON lines or CSV (docs/reading.md)
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
@@ -218,12 +219,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # --- sites and check-sites (logic in crawler/checks.py) --------------------------------------
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.checks import catalogue_sites, print_sites
-    from crawler.sites import CatalogueError
+    from crawler.sites import CatalogueError, classify_url
 
     try:
+        if args.classify:
+            if not args.urls:
+                print("newscrawl sites --classify SITE: give at least one URL", file=sys.stderr)
+                return 2
+            [site] = catalogue_sites(_settings().get("SITES_FILE"), [args.classify])
+            for url in args.urls:  # one line per URL: role, URL, the rule that decided
+                verdict = classify_url(site, url)
+                sys.stdout.write(f"{verdict.role.value}\t{url}\t{verdict.rule}\n")
+            return 0
         print_sites(catalogue_sites(_settings().get("SITES_FILE")), sys.stdout)
-    except CatalogueError as exc:
-        print(f"newscrawl sites: {exc}", file=sys.stderr)
+    except (CatalogueError, KeyError) as exc:
+        print(f"newscrawl sites: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 2
     return 0
 
@@ -300,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=cmd_stats)
 
     sites = commands.add_parser("sites", help="list the catalogue: key, language, time zone, sources")
+    sites.add_argument("--classify", metavar="SITE",
+                       help="print how SITE's entry treats each URL: article, listing, next or "
+                            "ignored, with the rule that decided")
+    sites.add_argument("urls", nargs="*", metavar="URL", help="URLs to classify (with --classify)")
     sites.set_defaults(func=cmd_sites)
     check = commands.add_parser("check-sites", help="fetch a section, a feed and an article of "
                                 "each site and report what looks broken")
