@@ -8,6 +8,7 @@
     newscrawl sites                          the catalogue: key, language, time zone, sources
     newscrawl sites --classify SITE URL ...  article / listing / next / ignored, and the rule
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
+    newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  matching articles as JSON lines or CSV (docs/reading.md)
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
 """
@@ -249,6 +250,10 @@ def cmd_check_sites(args: argparse.Namespace) -> int:
         print(f"newscrawl check-sites: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 2
     fetch = http_fetcher(user_agent=settings.get("USER_AGENT"), timeout=args.timeout)
+    if args.json:
+        from crawler.checks import run_key_checks
+
+        return run_key_checks(sites, fetch, sys.stdout)
     return run_checks(sites, fetch, sys.stdout)
 # --- end of sites and check-sites ----------------------------------------------------------------
 
@@ -319,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "each site and report what looks broken")
     check.add_argument("sites", nargs="*", help="site keys (default: every site)")
     check.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    check.add_argument("--json", action="store_true",
+                       help="per site and key: works / broken / unverified, the URL tried, and a "
+                            "proposed article pattern where the entry's no longer match; exit 1 "
+                            "when a key is broken")
     check.set_defaults(func=cmd_check_sites)
     return parser
 
