@@ -17,7 +17,7 @@ from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding
 
 from crawler.items import ArticleItem
-from crawler.pages import ArticlePage, SectionPage
+from crawler.pages import ArticlePage, ListingLinks, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import Kind, make_request
 from crawler.urls import canonical_url, on_domains
@@ -145,7 +145,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
     # --- layout fallback (crawler/fallback.py): a section whose patterns no longer fit its pages
     def _section_links(self, response: Response, section: str, page: int,
-                       links: Any) -> tuple[list[str], str | None]:
+                       links: ListingLinks) -> tuple[list[str], str | None]:
         """The article links and the next page to follow on a listing page: the entry's, or, for a
         section whose patterns no longer fit (judged on its first page, kept for the run), also
         those the `news` spider's heuristics take for articles and for the next page."""
@@ -153,11 +153,14 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         from crawler.fallback import article_like_links, assess_listing
         from crawler.spiders.news import next_page_links
 
+        judge = page == 1 and section not in self._fallback_sections
+        if not judge and section not in self._fallback_sections:
+            return links.articles, links.next_page
         stats = self.crawler.stats
         assert stats is not None
         page_links = [url for href in response.xpath("//a/@href").getall()
                       if (url := canonical_url(response.urljoin(href.strip())))]
-        if page == 1 and section not in self._fallback_sections:
+        if judge:
             assessment = assess_listing(self.site, page_links, len(links.articles))
             if assessment.fall_back:
                 self._fallback_sections[section] = assessment
