@@ -4,19 +4,22 @@ matches the live sites.
 `check_site` fetches, synchronously and politely (robots.txt obeyed, one request at a time), the
 first section page, one feed (or sitemap) and one article of a catalogue entry, and reports what
 each gave: article links, feed entries, extracted fields, whether the date parsed, and what looks
-broken. Layouts drift; this is the command to run when a site's counts drop. The fetcher is a
-parameter, so tests run it against local fixtures.
+broken. Layouts drift; this is the command to run when a site's counts drop. `check_site_keys`
+(`check-sites --json`) reports every key of an entry as works / broken / unverified with the URL
+it tried, and proposes an article pattern from the links it saw when the entry's no longer match
+(`crawler.spiders.fallback`). The fetcher is a parameter, so tests run it against local fixtures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import urllib.error
 import urllib.request
 import urllib.robotparser
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -117,7 +120,8 @@ def check_site(site: Site, fetch: Fetcher) -> SiteReport:
         report.next_page = links.next_page is not None
         candidates += links.articles
         if not links.articles:
-            report.problems.append(f"section {section}: no link matches the article patterns")
+            report.problems.append(f"section {section}: no link matches the article patterns"
+                                   + _proposal_text(site, listing))
         if site.max_pages > 1 and not links.next_page:
             report.problems.append(f"section {section}: no next-page link found")
 
@@ -204,6 +208,141 @@ def _first_sitemap_urls(site: Site, fetch: Fetcher, report: SiteReport) -> tuple
             return url, articles or urls
         report.problems.append(f"sitemap {url}: not a sitemap")
     return (site.sitemaps[0] if site.sitemaps else ""), []
+
+
+def _page_links(page: Fetched) -> list[str]:
+    selector = Selector(text=page.text())
+    return [url for href in selector.xpath("//a/@href").getall()
+            if (url := canonical_url(urljoin(page.url, href.strip())))]
+
+
+def _proposal(site: Site, page: Fetched) -> dict[str, Any] | None:
+    """A pattern for the article links the `news` heuristics see on a listing page, or None."""
+    from crawler.spiders.fallback import article_like_links, propose_pattern
+
+    like = article_like_links(site, _page_links(page))
+    proposed = propose_pattern(like)
+    if proposed is None:
+        return None
+    pattern, matches = proposed
+    return {"pattern": pattern, "matches": matches, "article_like": len(like),
+            "examples": like[:3]}
+
+
+def _proposal_text(site: Site, page: Fetched) -> str:
+    proposal = _proposal(site, page)
+    if proposal is None:
+        return ""
+    return (f"; proposed article pattern {proposal['pattern']!r} (matches {proposal['matches']} "
+            f"of {proposal['article_like']} article-like links)")
+
+
+# ------------------------------------------------------------------------------ per key
+
+WORKS, BROKEN, UNVERIFIED = "works", "broken", "unverified"
+
+
+def _key(status: str, url: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "url": url, "detail": detail, **extra}
+
+
+def check_site_keys(site: Site, fetch: Fetcher) -> dict[str, dict[str, Any]]:
+    """Each key of an entry as a live site answers it: works, broken or unverified (nothing to
+    try it on), with the URL tried and what was seen. A broken `article_patterns` carries the
+    pattern proposed from the links the `news` heuristics see on the section page."""
+    from crawler.spiders.fallback import assess_listing
+
+    keys: dict[str, dict[str, Any]] = {}
+    candidates: list[str] = []
+    first_listing: tuple[Fetched, Any] | None = None
+    for name, url in site.sections.items():
+        got = fetch(url)
+        if not got.ok:
+            keys[f"sections.{name}"] = _key(BROKEN, url, got.error or f"HTTP {got.status}")
+            continue
+        links = SectionPage(got.url, Selector(text=got.text()), site).links()
+        keys[f"sections.{name}"] = _key(WORKS, url, f"{len(links.articles)} article links")
+        candidates += links.articles
+        if first_listing is None:
+            first_listing = (got, links)
+    if first_listing is None:
+        listing_url = next(iter(site.sections.values()))
+        keys["article_patterns"] = _key(UNVERIFIED, listing_url, "no section page could be read")
+        keys["next_page"] = _key(UNVERIFIED, listing_url, "no section page could be read")
+    else:
+        got, links = first_listing
+        assessment = assess_listing(site, _page_links(got), len(links.articles))
+        if assessment.fall_back or not links.articles:
+            keys["article_patterns"] = _key(
+                BROKEN, got.url, f"matched {assessment.accepted} of {len(assessment.article_like)} "
+                f"article-like links ({len(links.articles)} links in all)",
+                proposal=_proposal(site, got))
+        else:
+            keys["article_patterns"] = _key(WORKS, got.url, f"{len(links.articles)} article links")
+        if links.next_page:
+            keys["next_page"] = _key(WORKS, got.url, f"next page {links.next_page}")
+        elif site.max_pages > 1:
+            keys["next_page"] = _key(BROKEN, got.url, "no next-page link found")
+        else:
+            keys["next_page"] = _key(UNVERIFIED, got.url, "max_pages is 1")
+
+    feeds = list(site.feeds)
+    if site.discover_feeds:
+        home = fetch(site.home)
+        found = ([u for u in discover_feeds(home.text(), home.url) if on_domains(u, site.domains)]
+                 if home.ok else [])
+        status = WORKS if found else (BROKEN if not home.ok else UNVERIFIED)
+        keys["discover_feeds"] = _key(status, site.home, f"{len(found)} feeds declared" if home.ok
+                                      else home.error or f"HTTP {home.status}")
+        feeds += [u for u in found if u not in feeds]
+    for n, url in enumerate(feeds):
+        got = fetch(url)
+        entries = parse_feed(got.body, got.url) if got.ok else []
+        if entries:
+            keys[f"feeds[{n}]"] = _key(WORKS, url, f"{len(entries)} entries, "
+                                       f"{sum(1 for e in entries if e.published)} dated")
+            candidates += [u for e in entries if (u := canonical_url(e.url))
+                           and on_domains(u, site.domains)]
+        else:
+            keys[f"feeds[{n}]"] = _key(BROKEN, url, (got.error or f"HTTP {got.status}") if not got.ok
+                                       else "no entry (not RSS/Atom?)")
+    for n, url in enumerate(site.sitemaps):
+        got = fetch(url)
+        if not got.ok:
+            keys[f"sitemaps[{n}]"] = _key(BROKEN, url, got.error or f"HTTP {got.status}")
+        elif url.endswith("/robots.txt"):
+            listed = [u for u in robots_sitemaps(got.text(), got.url) if on_domains(u, site.domains)]
+            keys[f"sitemaps[{n}]"] = _key(WORKS if listed else BROKEN, url,
+                                          f"names {len(listed)} sitemaps" if listed
+                                          else "robots.txt names no sitemap")
+        else:
+            kind = parse_sitemap(got.body, got.url).kind
+            keys[f"sitemaps[{n}]"] = _key(BROKEN if kind is SitemapKind.UNKNOWN else WORKS, url,
+                                          "not a sitemap" if kind is SitemapKind.UNKNOWN
+                                          else f"a sitemap {kind.name.lower()}")
+    if not candidates:
+        keys["article"] = _key(UNVERIFIED, "", "no article URL from any source")
+        return keys
+    page = fetch(candidates[0])
+    if not page.ok:
+        keys["article"] = _key(BROKEN, candidates[0], page.error or f"HTTP {page.status}")
+        return keys
+    article = ArticlePage(page.url, page.body, source=site.key, language=site.language,
+                          timezone=site.timezone, selectors=site.selectors)
+    item = article.to_item()
+    missing = [name for name in ("title", "published_raw", "body") if not item.get(name)]
+    keys["article"] = _key(BROKEN if missing else WORKS, candidates[0],
+                           f"missing {', '.join(missing)}" if missing
+                           else "title, date and body extracted")
+    return keys
+
+
+def run_key_checks(sites: Sequence[Site], fetch: Fetcher, out: TextIO) -> int:
+    """`check-sites --json`: {site: {key: {status, url, detail}}}; 1 when a key is broken."""
+    report = {site.key: check_site_keys(site, fetch) for site in sites}
+    out.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    broken = any(entry["status"] == BROKEN for keys in report.values() for entry in keys.values())
+    return 1 if broken else 0
 
 
 # ------------------------------------------------------------------------------ tables

@@ -6,7 +6,9 @@
     newscrawl demo                           crawl the bundled fixture site offline
     newscrawl db start|stop|status           the embedded default database
     newscrawl sites                          the catalogue: key, language, time zone, sources
+    newscrawl sites --classify SITE URL ...  article / listing / next / ignored, and the rule
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
+    newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
 """
@@ -243,11 +245,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_sites(args: argparse.Namespace) -> int:
     from crawler.checks import catalogue_sites, print_sites
     from crawler.errors import CatalogueError
+    from crawler.sites import classify_url
 
     try:
+        if args.classify:
+            if not args.urls:
+                print("newscrawl sites --classify SITE: give at least one URL", file=sys.stderr)
+                return 2
+            [site] = catalogue_sites(_settings().get("SITES_FILE"), [args.classify])
+            for url in args.urls:  # one line per URL: role, URL, the rule that decided
+                verdict = classify_url(site, url)
+                sys.stdout.write(f"{verdict.role.value}\t{url}\t{verdict.rule}\n")
+            return 0
         print_sites(catalogue_sites(_settings().get("SITES_FILE")), sys.stdout)
-    except CatalogueError as exc:
-        print(f"newscrawl sites: {exc}", file=sys.stderr)
+    except (CatalogueError, KeyError) as exc:
+        print(f"newscrawl sites: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 2
     return 0
 
@@ -263,6 +275,10 @@ def cmd_check_sites(args: argparse.Namespace) -> int:
         print(f"newscrawl check-sites: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 2
     fetch = http_fetcher(user_agent=settings.get("USER_AGENT"), timeout=args.timeout)
+    if args.json:
+        from crawler.checks import run_key_checks
+
+        return run_key_checks(sites, fetch, sys.stdout)
     return run_checks(sites, fetch, sys.stdout)
 # --- end of sites and check-sites ----------------------------------------------------------------
 
@@ -361,11 +377,19 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=cmd_stats)
 
     sites = commands.add_parser("sites", help="list the catalogue: key, language, time zone, sources")
+    sites.add_argument("--classify", metavar="SITE",
+                       help="print how SITE's entry treats each URL: article, listing, next or "
+                            "ignored, with the rule that decided")
+    sites.add_argument("urls", nargs="*", metavar="URL", help="URLs to classify (with --classify)")
     sites.set_defaults(func=cmd_sites)
     check = commands.add_parser("check-sites", help="fetch a section, a feed and an article of "
                                 "each site and report what looks broken")
     check.add_argument("sites", nargs="*", help="site keys (default: every site)")
     check.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    check.add_argument("--json", action="store_true",
+                       help="per site and key: works / broken / unverified, the URL tried, and a "
+                            "proposed article pattern where the entry's no longer match; exit 1 "
+                            "when a key is broken")
     check.set_defaults(func=cmd_check_sites)
     return parser
 

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from crawler.extract import ArticlePage
-from crawler.urls import LinkKind, canonical_url, classify_link, on_domains
+from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
 
 if TYPE_CHECKING:
     from parsel import Selector
@@ -81,10 +82,15 @@ class SectionPage:
             if url != canonical_url(self.url):
                 return url
         if self.site.next_page_patterns:
-            current = canonical_url(self.url)
+            current = canonical_url(self.url) or self.url
+            patterns = self.site.next_page_patterns
             for url in self._absolute(self.selector.xpath(NEXT_LINK_XPATH).getall()):
-                if url != current and any(p.search(url) for p in self.site.next_page_patterns):
+                if url != current and any(p.search(path_and_query(url)) for p in patterns):
                     return url
+            # No link labelled "next" (a pager of bare numbers, a calendar of date ranges): the
+            # pattern-matching link that continues this page's sequence.
+            return following_page(current, self._absolute(self.selector.xpath("//a/@href").getall()),
+                                  patterns)
         return None
 
     def _absolute(self, hrefs: Iterable[str]) -> Iterable[str]:
@@ -100,6 +106,52 @@ class SectionPage:
                            self.site.domains)
             if url is not None:
                 yield url
+
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_NUMBER = re.compile(r"\d+")
+
+
+def following_page(current: str, links: Iterable[str],
+                   patterns: Sequence[re.Pattern[str]]) -> str | None:
+    """Among `links`, the next page after `current` by the next-page `patterns`: page N+1 (the
+    first page counts as 1), or for date-range listings the latest range before the current one.
+
+    >>> pats = [re.compile(r"/page_\\d+\\.html$")]
+    >>> following_page("https://h/a/page_2.html", ["https://h/a/page_1.html",
+    ...                "https://h/a/page_3.html"], pats)
+    'https://h/a/page_3.html'
+    >>> following_page("https://h/a/", ["https://h/a/page_3.html", "https://h/a/page_2.html"], pats)
+    'https://h/a/page_2.html'
+    >>> dated = [re.compile(r"[?&]begin=\\d{4}-\\d{2}-\\d{2}")]
+    >>> following_page("https://h/?begin=2025-03-10", ["https://h/?begin=2025-03-11",
+    ...                "https://h/?begin=2025-03-09", "https://h/?begin=2025-03-08"], dated)
+    'https://h/?begin=2025-03-09'
+    """
+    def position(url: str) -> tuple[str, int] | None:
+        target = path_and_query(url)
+        for pattern in patterns:
+            match = pattern.search(target)
+            if match:
+                date = _DATE.search(match.group(0))
+                if date:
+                    return "date", int("".join(date.groups()))
+                numbers = _NUMBER.findall(match.group(0))
+                return ("page", int(numbers[-1])) if numbers else None
+        return None
+
+    here = position(current)
+    best: tuple[int, str] | None = None
+    for url in links:
+        if url == current or (found := position(url)) is None:
+            continue
+        kind, value = found
+        if kind == "page" and value == (here[1] if here and here[0] == "page" else 1) + 1:
+            return url
+        if kind == "date" and (here is None or here[0] != "date" or value < here[1]) and (
+                best is None or value > best[0]):
+            best = (value, url)
+    return best[1] if best else None
 
 
 @functools.lru_cache(maxsize=65536)

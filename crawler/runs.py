@@ -52,6 +52,13 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         key.split("/", 2)[2]: int(value)
         for key, value in stats.items() if key.startswith("listing/section_links/")
     }
+    # sections crawled with the news heuristics because the entry's patterns no longer fit
+    # (crawler/spiders/fallback.py): {section: {matched, article_like, links, articles}}
+    fallback: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "fallback":
+            fallback.setdefault(parts[1], {})[parts[2]] = int(value)
     return {
         "requests": int(stats.get("downloader/request_count", 0)),
         "responses": int(stats.get("downloader/response_count", 0)),
@@ -73,6 +80,7 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "dead_lettered": int(stats.get("store/dead_lettered", 0)),
         "dead_letter_file": stats.get("store/dead_letter_file"),
         "section_article_links": sections,
+        "fallback_sections": fallback,
     }
 
 

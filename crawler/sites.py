@@ -17,6 +17,7 @@ pattern raises `CatalogueError` naming the file, the site and the key, before an
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
 import zoneinfo
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler.errors import CatalogueError
+from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
 
 # Read through importlib.resources: in a Scrapyd egg the package is a zip file.
 BUILTIN_CATALOGUE: Traversable = resources.files(__package__ or "crawler").joinpath("sites.toml")
@@ -276,3 +278,72 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     if isinstance(expected, tuple):
         return " or ".join(names[t] for t in expected)
     return names[expected]
+
+
+# ------------------------------------------------------------------------------ classification
+
+
+class UrlRole(enum.Enum):
+    """What a catalogue entry does with a URL found on its pages."""
+
+    ARTICLE = "article"  # downloaded and stored if its page is an article
+    LISTING = "listing"  # a section page: read for its links
+    NEXT = "next"  # a listing's next page
+    IGNORED = "ignored"  # never followed
+
+
+@dataclass(frozen=True)
+class Classification:
+    role: UrlRole
+    rule: str  # the key (and pattern) that decided, as `newscrawl sites --classify` prints it
+
+
+def classify_url(site: Site, url: str) -> Classification:
+    """How the entry treats `url`, with the rule that decided.
+
+    Order: off-site or unusable URLs are ignored; a next-page pattern wins over the exclusions
+    (WordPress `/page/2/` is both excluded as an article and followed as a next page); then
+    exclude, article and section patterns as `crawler.urls.classify_link` applies them to the
+    links of a listing page; a section's own start URL is a listing.
+
+    >>> site = load_catalogue()["clubic"]
+    >>> classify_url(site, "https://www.clubic.com/actualites-informatique/page_2.html").role.value
+    'next'
+    >>> classify_url(site, "https://www.clubic.com/telecharger-fiche9632-winrar.html").rule
+    "exclude_patterns[0] '^/telecharger'"
+    """
+    canonical = canonical_url(url)
+    if canonical is None:
+        return Classification(UrlRole.IGNORED, "not an http(s) URL")
+    if not on_domains(canonical, site.domains):
+        return Classification(UrlRole.IGNORED, f"off the domains {', '.join(site.domains)}")
+    target = path_and_query(canonical)
+    for n, pattern in enumerate(site.next_page_patterns):
+        if pattern.search(target):
+            return Classification(UrlRole.NEXT, _rule("next_page_patterns", n, pattern))
+    kind = classify_link(canonical, article=site.article_patterns, section=site.section_patterns,
+                         exclude=site.exclude_patterns)
+    if kind is LinkKind.ARTICLE:
+        return Classification(UrlRole.ARTICLE, _first_rule("article_patterns",
+                                                           site.article_patterns, target))
+    if kind is LinkKind.SECTION:
+        return Classification(UrlRole.LISTING, _first_rule("section_patterns",
+                                                           site.section_patterns, target))
+    excluded = _first_rule("exclude_patterns", site.exclude_patterns, target)
+    if excluded:
+        return Classification(UrlRole.IGNORED, excluded)
+    for name, start in site.sections.items():
+        if canonical_url(start) == canonical:
+            return Classification(UrlRole.LISTING, f"sections.{name}")
+    return Classification(UrlRole.IGNORED, "no pattern matched")
+
+
+def _rule(key: str, n: int, pattern: re.Pattern[str]) -> str:
+    return f"{key}[{n}] {pattern.pattern!r}"
+
+
+def _first_rule(key: str, patterns: Iterable[re.Pattern[str]], target: str) -> str:
+    for n, pattern in enumerate(patterns):
+        if pattern.search(target):
+            return _rule(key, n, pattern)
+    return ""

@@ -95,7 +95,9 @@ def test_entry_finds_both_articles_with_title_date_and_body(all_sites, key):
     articles = [p for p in served if p in expected]
     assert len(articles) == len(set(articles)) == 2, "an article was downloaded twice"
     stats = all_sites.stats[key]
-    assert stats.get("discovery/scheduled/feed", 0) + stats.get("discovery/scheduled/sitemap", 0) >= 1
+    if site.expected["feed"] or site.expected["sitemaps"]:  # Softonic has neither (no evidence)
+        assert stats.get("discovery/scheduled/feed", 0) + stats.get("discovery/scheduled/sitemap",
+                                                                      0) >= 1
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 # Links that never lead to an article worth a download: Scrapy's list of files that are not web
 # pages (what its link extractor skips), and the data files news sites link to besides.
-_SKIPPED_EXTENSIONS = (*(f".{extension}" for extension in IGNORED_EXTENSIONS),
+SKIPPED_EXTENSIONS = (*(f".{extension}" for extension in IGNORED_EXTENSIONS),
                        ".xml", ".json", ".gz", ".avif")
 
 
@@ -245,7 +245,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         url = canonical_url(urljoin(response.url, href.strip()))
         if (url is None or url in self._scheduled or url in self._scheduled_articles
                 or not on_domains(url, self.domains)
-                or url_has_any_extension(url, _SKIPPED_EXTENSIONS)):
+                or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None
         return url
 

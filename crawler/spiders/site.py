@@ -19,9 +19,10 @@ from crawler.charset import page_text
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
 from crawler.kinds import Kind, page_not_article
-from crawler.pages import ArticlePage, SectionPage
+from crawler.pages import ArticlePage, ListingLinks, SectionPage
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import make_request
+from crawler.urls import canonical_url, on_domains
 from crawler.window import DateWindow
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         self.sections = self._select_sections(sections)
         self.full = parse_flag_argument("full", full)
         self._scheduled_articles: set[str] = set()
+        # sections crawled with the `news` heuristics this run (see _section_links)
+        self._fallback_sections: dict[str, Any] = {}
         # A catalogue entry's max_age_days is the window of every run that names no `since`:
         # older articles are skipped before download where a feed or sitemap dates them, and
         # dropped (and remembered as too old) after extraction otherwise. `-a full=1` lifts it.
@@ -126,11 +129,13 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         stats.inc_value("listing/article_links", len(links.articles))
         if page == 1:  # a section's first page: the run record compares it with the last run
             stats.inc_value(f"listing/section_links/{section}", len(links.articles))
+        article_urls, next_page = self._section_links(response, section, page, links)
         if not links.articles:
             stats.inc_value("listing/empty")
-            logger.warning("%s: listing page %s (section %s, page %d) has no article link",
-                           self.name, response.url, section, page)
-        for url in links.articles:
+            if section not in self._fallback_sections:  # else warned once, with figures
+                logger.warning("%s: listing page %s (section %s, page %d) has no article link",
+                               self.name, response.url, section, page)
+        for url in article_urls:
             if url in self._scheduled_articles:
                 stats.inc_value("listing/repeated_links")
                 continue
@@ -138,10 +143,49 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 stats.inc_value("listing/max_articles_reached")
                 break
             self._scheduled_articles.add(url)
-            yield make_request(Kind.ARTICLE, url, self.parse_article, section=section)
-        if links.next_page and page < self.max_pages:
-            yield make_request(Kind.SECTION, links.next_page, self.parse_listing,
+            yield make_request(Kind.ARTICLE, url, self.parse_article, section=section,
+                               fallback=section in self._fallback_sections)
+        if next_page and page < self.max_pages:
+            yield make_request(Kind.SECTION, next_page, self.parse_listing,
                                section=section, page=page + 1)
+
+    # --- layout fallback (crawler/spiders/fallback.py): a section whose patterns no longer fit its pages
+    def _section_links(self, response: Response, section: str, page: int,
+                       links: ListingLinks) -> tuple[list[str], str | None]:
+        """The article links and the next page to follow on a listing page: the entry's, or, for a
+        section whose patterns no longer fit (judged on its first page, kept for the run), also
+        those the `news` spider's heuristics take for articles and for the next page."""
+        # imported here: crawler.spiders.fallback uses crawler.spiders.news, which imports this module
+        from crawler.spiders.fallback import article_like_links, assess_listing
+        from crawler.spiders.news import next_page_links
+
+        judge = page == 1 and section not in self._fallback_sections
+        if not judge and section not in self._fallback_sections:
+            return links.articles, links.next_page
+        stats = self.crawler.stats
+        assert stats is not None
+        page_links = [url for href in response.xpath("//a/@href").getall()
+                      if (url := canonical_url(response.urljoin(href.strip())))]
+        if judge:
+            assessment = assess_listing(self.site, page_links, len(links.articles))
+            if assessment.fall_back:
+                self._fallback_sections[section] = assessment
+                logger.warning("%s", assessment.describe(f"{self.name}/{section}"))
+                stats.inc_value("fallback/sections")
+                stats.set_value(f"fallback/{section}/matched", assessment.accepted)
+                stats.set_value(f"fallback/{section}/article_like", len(assessment.article_like))
+        if section not in self._fallback_sections:
+            return links.articles, links.next_page
+        found = article_like_links(self.site, page_links)
+        stats.inc_value(f"fallback/{section}/links", len(found))
+        next_page = links.next_page
+        if next_page is None:
+            current = canonical_url(response.url)
+            next_page = next((url for href in next_page_links(response)
+                              if (url := canonical_url(response.urljoin(href)))
+                              and url != current and on_domains(url, self.site.domains)), None)
+        return list(dict.fromkeys([*links.articles, *found])), next_page
+    # --- end of layout fallback
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         assert self.crawler.stats is not None
@@ -149,6 +193,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                             source=self.name, language=self.site.language,
                             timezone=self.site.timezone, selectors=self.site.selectors)
         if item is not None:
+            if response.meta.get("fallback"):
+                self.crawler.stats.inc_value(f"fallback/{response.meta['section']}/articles")
             yield item
 
 
