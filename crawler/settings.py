@@ -100,8 +100,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = _number("RETRY_TIMES", 2)
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
-# Longest wait honoured from a 429/503 Retry-After header, in seconds.
+# A 429/503 makes its host back off (crawler/retry.py): for its Retry-After, else for
+# RETRY_BACKOFF_SECONDS doubled on each retry; never longer than RETRY_AFTER_MAX seconds.
 RETRY_AFTER_MAX = _number("RETRY_AFTER_MAX", 120.0, kind=float)
+RETRY_BACKOFF_SECONDS = _number("RETRY_BACKOFF_SECONDS", 2.0, kind=float)
 AUTOTHROTTLE_ENABLED = _flag("AUTOTHROTTLE_ENABLED", True)
 AUTOTHROTTLE_START_DELAY = _number("AUTOTHROTTLE_START_DELAY", 1.0, kind=float)
 AUTOTHROTTLE_MAX_DELAY = _number("AUTOTHROTTLE_MAX_DELAY", 30.0, kind=float)
@@ -116,7 +118,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
     "crawler.middlewares.TooLargeMiddleware": 870,
-    # Scrapy's retry, waiting for Retry-After on 429/503 (same position as the one it replaces)
+    # Scrapy's retry, backing off on 429/503 (same position as the one it replaces)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.RetryAfterMiddleware": 550,
 }
