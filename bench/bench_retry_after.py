@@ -6,13 +6,14 @@ A benchmark, not a test (tests/test_retry.py runs the same scenario with a 3 s R
 Serves the fixture site (tests/fixtures/site) from one server per fast site, with a per-request
 delay (network latency), and from one more server that answers every request with 429 and
 `Retry-After: N`. Crawls the fast sites alone, then the fast sites beside the 429 site, in one
-`newscrawl crawl` process each time, `--rounds` times. Prints, per fast site, its crawl time (first
-to last request its server saw) alone and beside the 429 site, medians over the rounds, and their
-ratio, then the 429 site's requests per page and the shortest gap between two tries of one page
-(must be >= N). CONCURRENT_REQUESTS is set so that every site gets the same concurrency in both
-runs (`newscrawl crawl` shares it out between the sites; with robots.txt counted, a smaller share
-slows a site down whatever the other sites do). Uses MONGO_URI when set, else an embedded server
-of its own.
+`newscrawl crawl` process each time, and, as a control, beside a third site that answers 404 to
+everything (a crawler as cheap as the 429 one, without back-off), `--rounds` times. Prints, per
+fast site, its crawl time (first to last request its server saw) in the three runs, medians over
+the rounds, and their ratios, then the 429 site's requests per page and the shortest gap between
+two tries of one page (must be >= N). CONCURRENT_REQUESTS is set so that every site gets the same
+concurrency in every run (`newscrawl crawl` shares it out between the sites; with robots.txt
+counted, a smaller share slows a site down whatever the other sites do). Uses MONGO_URI when set,
+else an embedded server of its own.
 """
 
 from __future__ import annotations
@@ -81,29 +82,32 @@ def main() -> None:
                "CONCURRENT_REQUESTS": str(2 * args.concurrency * (args.fast_sites + 1)),
                "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency), "LOG_LEVEL": "INFO"}
         servers: list[FaultySite] = []
+        walls: dict[str, float] = {}
         try:
             def serve(**kwargs: object) -> FaultySite:
                 servers.append(FaultySite(FIXTURES / "site", **kwargs).__enter__())  # type: ignore[arg-type]
                 return servers[-1]
 
-            spans: dict[str, dict[str, list[float]]] = {n: {"alone": [], "mixed": []} for n in fast_names}
+            runs = ("alone", "control", "mixed")
+            spans: dict[str, dict[str, list[float]]] = {n: {r: [] for r in runs} for n in fast_names}
             for round_number in range(args.rounds):
-                alone = {name: serve(delay=args.delay) for name in fast_names}
-                write_catalogue(tmp_path / "alone.toml", {n: s.base_url for n, s in alone.items()})
-                wall_alone, out_alone = crawl(fast_names, {**env, "SITES_FILE": str(tmp_path / "alone.toml")})
-
-                mixed = {name: serve(delay=args.delay) for name in fast_names}
-                slow = serve(default=f"status:429:retry-after={args.retry_after}")
-                write_catalogue(tmp_path / "mixed.toml",
-                                {**{n: s.base_url for n, s in mixed.items()}, "slow": slow.base_url})
-                wall_mixed, out_mixed = crawl([*fast_names, "slow"],
-                                              {**env, "SITES_FILE": str(tmp_path / "mixed.toml")})
-                for name in fast_names:
-                    spans[name]["alone"].append(span(alone[name]))
-                    spans[name]["mixed"].append(span(mixed[name]))
-                print(f"round {round_number + 1}: " + ", ".join(
-                    f"{n} {spans[n]['alone'][-1]:.2f} s alone, {spans[n]['mixed'][-1]:.2f} s beside"
-                    for n in fast_names), flush=True)
+                outputs = {}
+                for run in runs:
+                    fast = {name: serve(delay=args.delay) for name in fast_names}
+                    bases = {n: s.base_url for n, s in fast.items()}
+                    if run == "control":  # a third site as cheap as the 429 one, without back-off
+                        bases["other"] = serve(default="status:404").base_url
+                    if run == "mixed":
+                        slow = serve(default=f"status:429:retry-after={args.retry_after}")
+                        bases["slow"] = slow.base_url
+                    write_catalogue(tmp_path / f"{run}.toml", bases)
+                    walls[run], outputs[run] = crawl(
+                        list(bases), {**env, "SITES_FILE": str(tmp_path / f"{run}.toml")})
+                    for name in fast_names:
+                        spans[name][run].append(span(fast[name]))
+                print(f"round {round_number + 1}: " + "; ".join(
+                    f"{n} " + ", ".join(f"{r} {spans[n][r][-1]:.2f} s" for r in runs) for n in fast_names),
+                    flush=True)
         finally:
             for server in servers:
                 server.__exit__()
@@ -113,25 +117,26 @@ def main() -> None:
 
     print(f"Retry-After {args.retry_after} s on every page of `slow`; fast sites: fixture site, "
           f"{args.delay * 1000:.0f} ms per request, {args.concurrency} requests at once per site")
-    print("\n## last round, alone\n" + out_alone + "## last round, beside the 429 site\n" + out_mixed)
-    print(f"| site | requests | crawl time alone (median of {args.rounds}) | beside the 429 site | ratio |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n## last round, beside the 429 site\n" + outputs["mixed"])
+    print(f"| site | requests | crawl time alone | beside a 404 site | beside the 429 site | "
+          f"ratio to alone | ratio to beside the 404 site |   (medians of {args.rounds} rounds)")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in fast_names:
-        alone_median = statistics.median(spans[name]["alone"])
-        mixed_median = statistics.median(spans[name]["mixed"])
-        print(f"| {name} | {len(mixed[name].log)} | {alone_median:.2f} s | "
-              f"{mixed_median:.2f} s | {mixed_median / alone_median:.2f} |")
+        alone, control, mixed = (statistics.median(spans[name][run]) for run in runs)
+        print(f"| {name} | {len(fast[name].log)} | {alone:.2f} s | {control:.2f} s | {mixed:.2f} s | "
+              f"{mixed / alone:.2f} | {mixed / control:.2f} |")
     tried: dict[str, list[float]] = {}
     for when, path in slow.log:
         tried.setdefault(path.split("?")[0], []).append(when)
     gaps = [b - a for times in tried.values() for a, b in itertools.pairwise(times)]
-    finished_fast = max(when for site in mixed.values() for when, _ in site.log)
-    print(f"| slow | {len(slow.log)} | - | {span(slow):.2f} s | - |")
+    finished_fast = max(when for site in fast.values() for when, _ in site.log)
+    print(f"| slow | {len(slow.log)} | - | - | {span(slow):.2f} s | - | - |")
     print(f"\nslow: {len(tried)} pages, tries per page {sorted({len(t) for t in tried.values()})}, "
           f"shortest gap between two tries of a page {min(gaps):.2f} s (Retry-After {args.retry_after} s); "
           f"last fast-site request {finished_fast - min(w for w, _ in slow.log):.1f} s after the "
           f"first 429-site request")
-    print(f"process wall time, last round: {wall_alone:.1f} s alone, {wall_mixed:.1f} s with the 429 site")
+    print(f"process wall time, last round: {walls['alone']:.1f} s alone, {walls['control']:.1f} s beside "
+          f"the 404 site, {walls['mixed']:.1f} s beside the 429 site")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ Before this (sleeping in `process_response`) the request kept its slot for the w
 (issue 16: under `newscrawl crawl --all` a site has about one slot); the other slots of the same
 crawler kept sending requests to the host that had asked for a pause.
 
+In distributed mode (crawler/distributed.py) a parked request lives in this worker's memory, not in
+the shared queue, for at most RETRY_AFTER_MAX seconds: a worker killed meanwhile loses it (the
+next round finds the page again from its section or feed).
+
 Only public Scrapy APIs: `get_retry_request`, the `request_scheduled`/`spider_idle`/`spider_closed`
 signals, `engine.crawl`, `Downloader.get_slot_key`, `scrapy.utils.asyncio.call_later`.
 404 and 410 are never retried (they are not in RETRY_HTTP_CODES).
@@ -158,14 +162,16 @@ class RetryAfterMiddleware(RetryMiddleware):
         if retry is None:
             return response
         key = self._slot_key(request)
+        # INFO when a host starts backing off, DEBUG for the answers that arrive meanwhile
+        level = logging.DEBUG if self._remaining(key) > 0 else logging.INFO
         self.until[key] = max(self.until.get(key, 0.0), time.monotonic() + wait)
         stats = self.crawler.stats
         if stats is not None:
             kind = "retry_after" if announced else "backoff"
             stats.inc_value(f"retry/{kind}/count")
             stats.inc_value(f"retry/{kind}/seconds", round(wait))  # whole seconds
-        logger.info("%s answered %d: %s backs off %.0f s%s", request.url, response.status, key, wait,
-                    " as its Retry-After asks" if announced else "")
+        logger.log(level, "%s answered %d: %s backs off %.0f s%s", request.url, response.status, key,
+                   wait, " as its Retry-After asks" if announced else "")
         return retry
 
     # --- parking ----------------------------------------------------------------------------------

@@ -167,3 +167,20 @@ def test_a_host_backing_off_holds_no_slot_of_its_sites_other_host(
     assert len(jeux) == 3 and min(b - a for a, b in itertools.pairwise(jeux)) >= retry_after - 0.05, jeux
     assert max(when for when, _ in fast.log) < jeux[-1]
     assert "retry/parked': 2" in result.stderr
+
+
+@pytest.mark.slow
+def test_429_and_503_without_retry_after_back_off_exponentially_then_the_article_is_stored(
+        run_scrapy, database, servers):
+    ps5 = "/articles/la-ps5-slim-arrive-en-france-a-549-euros"
+    steam = "/articles/steam-deck-oled-ce-qui-change-vraiment"
+    site = servers(script={ps5: ["status:429", "status:429", "ok"], steam: ["status:503", "ok"]})
+    result = run_scrapy("crawl", "fixture_fr", site=site, env={"RETRY_BACKOFF_SECONDS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, second, third = site.times(ps5)
+    assert second - first >= 0.95 and third - second >= 1.95, (first, second, third)  # 1 s, then 2 s
+    first, second = site.times(steam)
+    assert second - first >= 0.95
+    stored = {d["url"].split("/", 3)[3] for d in database["articles"].find({}, {"url": 1})}
+    assert {ps5.lstrip("/"), steam.lstrip("/")} <= stored
+    assert "'retry/backoff/count': 3" in result.stderr and "retry/retry_after" not in result.stderr
