@@ -106,8 +106,8 @@ def backoff_seconds(retry_after: bytes | str | None, *, retries_so_far: int, bas
     """
     announced = retry_after_seconds(retry_after, now=now)
     if announced is not None:
-        return min(announced, cap), True
-    return min(base * 2.0 ** min(retries_so_far, 32), cap), False
+        return float(min(announced, cap)), True
+    return float(min(base * 2.0 ** min(retries_so_far, 32), cap)), False
 
 
 class RetryAfterMiddleware(RetryMiddleware):
