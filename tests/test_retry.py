@@ -1,7 +1,7 @@
 """Back-off on 429/503: how long a host waits (unit), and that the wait stops nobody else (crawls).
 
-The crawl tests compare the same sites crawled with and without a site that answers 429 with a
-Retry-After on every page; they assert ratios and orders on the fixture servers' request logs,
+The crawl tests compare the same sites crawled beside a site (or host) that answers 429 with a
+Retry-After on every page and without it; they assert ratios and orders on the fixture servers' request logs,
 never absolute times. The 30-second case of issue 16 is bench/bench_retry_after.py.
 """
 
@@ -89,14 +89,19 @@ def servers() -> Iterator[Any]:
 @pytest.mark.parametrize("retry_after", [3])
 def test_a_site_answering_429_with_retry_after_does_not_slow_the_other_sites(
         run_newscrawl, database, servers, tmp_path, retry_after):
-    # Alone: the two fast sites (0.2 s per answer, so that a crawl lasts a few seconds)
-    alone = {name: servers(delay=0.2) for name in FAST_SITES}
-    catalogue = write_catalogue(tmp_path / "alone.toml", {n: s.base_url for n, s in alone.items()})
-    result = run_newscrawl("crawl", *FAST_SITES, env={**CRAWL_ENV, "SITES_FILE": str(catalogue)})
-    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    # The baseline: the two fast sites (0.3 s per answer, so that a crawl lasts a few seconds)
+    # beside a third site as cheap to crawl as the 429 one, without back-off (404 everywhere). A
+    # third crawler in the process costs the others up to ~1.4x on its own (bench/bench_retry_after.py,
+    # "beside a 404 site"); that is the runner's cost, not the back-off's.
+    baseline = {name: servers(delay=0.3) for name in FAST_SITES}
+    catalogue = write_catalogue(tmp_path / "baseline.toml", {
+        **{n: s.base_url for n, s in baseline.items()}, "other": servers(default="status:404").base_url})
+    result = run_newscrawl("crawl", *FAST_SITES, "other",
+                           env={**CRAWL_ENV, "SITES_FILE": str(catalogue)})
+    assert all(f"{name}: ok" in result.stdout for name in FAST_SITES), result.stdout
 
-    # Together with a site that answers every request with 429 and Retry-After
-    mixed = {name: servers(delay=0.2) for name in FAST_SITES}
+    # The same with a site that answers every request with 429 and Retry-After
+    mixed = {name: servers(delay=0.3) for name in FAST_SITES}
     slow = servers(default=f"status:429:retry-after={retry_after}")
     catalogue = write_catalogue(tmp_path / "mixed.toml",
                                 {**{n: s.base_url for n, s in mixed.items()}, "slow": slow.base_url})
@@ -107,10 +112,11 @@ def test_a_site_answering_429_with_retry_after_does_not_slow_the_other_sites(
     assert any(line.startswith("slow: ") for line in lines), lines
 
     for name in FAST_SITES:
-        # the fast sites did the same work, in about the time it takes them alone
-        assert sorted(mixed[name].paths()) == sorted(alone[name].paths())
-        assert span(mixed[name]) <= 1.5 * span(alone[name]), (
-            f"{name}: {span(mixed[name]):.2f} s beside the 429 site, {span(alone[name]):.2f} s alone")
+        # the fast sites did the same work, in about the time it takes them without the 429 site
+        assert sorted(mixed[name].paths()) == sorted(baseline[name].paths())
+        assert span(mixed[name]) <= 1.5 * span(baseline[name]), (
+            f"{name}: {span(mixed[name]):.2f} s beside the 429 site, "
+            f"{span(baseline[name]):.2f} s beside a 404 site")
         # and finished while the slow site was still waiting
         assert max(when for when, _ in mixed[name].log) < max(when for when, _ in slow.log)
 
