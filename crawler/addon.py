@@ -108,6 +108,7 @@ SETTINGS: dict[str, Setting] = {
     "RETRY_TIMES": Setting(2, int),
     # Longest wait honoured from a 429/503 Retry-After header, in seconds.
     "RETRY_AFTER_MAX": Setting(120.0, float),
+    "RETRY_BACKOFF_SECONDS": Setting(2.0, float),
     "AUTOTHROTTLE_ENABLED": Setting(True, bool),
     "AUTOTHROTTLE_START_DELAY": Setting(1.0, float),
     "AUTOTHROTTLE_MAX_DELAY": Setting(30.0, float),

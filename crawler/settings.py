@@ -34,7 +34,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.security.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
     "crawler.security.TooLargeMiddleware": 870,
-    # Scrapy's retry, waiting for Retry-After on 429/503 (same position as the one it replaces)
+    # Scrapy's retry, backing off on 429/503 (crawler/retry.py); same position as the one it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.RetryAfterMiddleware": 550,
 }

@@ -2,7 +2,8 @@
 
 `script` maps a path to a list of actions, used one per request (the last one repeats):
 "ok", "status:404", "status:429:retry-after=1", "sleep:3" (then ok), "reset" (close the
-connection without answering), "redirect:/other/path". `delay` slows every answer down.
+connection without answering), "redirect:/other/path". `default` is the action of every path the
+script does not name. `delay` slows every answer down.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from crawler.devserver import StaticSite
 
 class FaultySite:
     def __init__(self, root: Path, *, script: Mapping[str, list[str]] | None = None,
-                 delay: float = 0.0) -> None:
+                 default: str = "ok", delay: float = 0.0) -> None:
         self.files = StaticSite(root)  # only for its path -> file mapping
         self.files.server.server_close()  # its own listening socket is not used
         self.script = {path: list(actions) for path, actions in (script or {}).items()}
+        self.default = default
         self.delay = delay
         self.log: list[tuple[float, str]] = []
         self._lock = threading.Lock()
@@ -35,7 +37,8 @@ class FaultySite:
                 path = urlsplit(self.path).path
                 with site._lock:
                     site.log.append((time.monotonic(), self.path))
-                    actions = site.script.get(path) or site.script.get(path.rstrip("/")) or ["ok"]
+                    actions = (site.script.get(path) or site.script.get(path.rstrip("/"))
+                               or [site.default])
                     action = actions.pop(0) if len(actions) > 1 else actions[0]
                 if site.delay:
                     time.sleep(site.delay)
