@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.connection import open_database
 from crawler.dates import resolve_item_dates
+from crawler.drops import DuplicateArticle
 from crawler.storage import (
     ArticleStore,
     DatabaseUnavailable,
@@ -152,7 +153,7 @@ class DedupePipeline:
         if key in self.seen:
             self.stats.inc_value("dedupe/dropped/duplicate")
             logger.debug("duplicate of an article already seen in this run: %s", key)
-            raise DropItem(f"duplicate: {key}")
+            raise DuplicateArticle(f"duplicate: {key}")
         self.seen.add(key)
         return item
 

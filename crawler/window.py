@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
+
+from crawler.drops import ExpectedDrop
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class OutsideWindow(DropItem):
+class OutsideWindow(ExpectedDrop):
     """An article published outside the run's date window."""
 
 

@@ -54,6 +54,7 @@ _SEARCH_PARAMS = frozenset({"s", "q", "query", "search"})
 # outside their own text (a "related" block), tag and home pages 15 and more; a listing's
 # text is mostly link text (> 0.45 on the listing fixtures, median 0.08 on the eval articles).
 _MANY_TEASERS = 12
+_SOME_TEASERS = 5
 _LISTING_LINK_SHARE = 0.5
 
 
@@ -79,6 +80,7 @@ class Layout:
 
     teasers: int  # headings (h2-h4) whose text is a link, and links wrapping a heading
     h1: int
+    dated: int  # <time> elements: one per teaser on a listing
     link_share: float  # share of the visible body text that sits inside links
     text_chars: int
 
@@ -131,13 +133,15 @@ def read_layout(tree: Element) -> Layout:
         "count(.//*[(self::h2 or self::h3 or self::h4) and .//a[@href]]"
         " | .//a[@href][.//h2 or .//h3 or .//h4])"))
     h1 = int(root.xpath("count(.//h1)"))
+    dated = int(root.xpath("count(.//time)"))
     total = int(root.xpath("string-length(normalize-space(.))"))
     for code in root.iter("script", "style", "noscript", "template"):
         total -= int(code.xpath("string-length(normalize-space(.))"))
     link_chars = len(" ".join("".join(root.xpath(".//a//text()")).split()))
     total = max(total, 0)
     share = link_chars / total if total else 0.0
-    return Layout(teasers=teasers, h1=h1, link_share=min(share, 1.0), text_chars=total)
+    return Layout(teasers=teasers, h1=h1, dated=dated, link_share=min(share, 1.0),
+                  text_chars=total)
 
 
 def classify_page(url: str, tree: Element | None, *, jsonld: JsonLd | None = None,
@@ -172,13 +176,16 @@ def classify_page(url: str, tree: Element | None, *, jsonld: JsonLd | None = Non
     if markup and not shape:
         return Verdict(PageKind.ARTICLE, markup)
     layout = read_layout(tree)
-    described = (f"{layout.teasers} linked headings, {layout.link_share:.0%} of text in links, "
-                 f"{layout.h1} h1")
+    described = (f"{layout.teasers} linked headings, {layout.dated} dates, "
+                 f"{layout.link_share:.0%} of text in links, {layout.h1} h1")
     listing_layout = (layout.teasers >= _MANY_TEASERS
                       and layout.link_share >= _LISTING_LINK_SHARE)
     if markup:
         # Themes that stamp article markup on every page: only URL and layout together overrule.
-        if listing_layout:
+        # A section-like path ("/blog/hello-world" is one too) needs a whole list of teasers.
+        teaser_list = layout.teasers >= _MANY_TEASERS and (
+            layout.link_share >= _LISTING_LINK_SHARE or layout.dated >= _MANY_TEASERS)
+        if (shape != "section" and layout.teasers >= _SOME_TEASERS) or teaser_list:
             return Verdict(PageKind.LISTING, f"{shape} URL and {described} (despite {markup})")
         return Verdict(PageKind.ARTICLE, markup)
     if listing_type:
