@@ -16,6 +16,10 @@ Conservative rules, in order:
 - pagination parameters (`PAGINATION_PARAMS`) are never learnt;
 - the catalogue overrides both ways: `keep_params` are never stripped, `drop_params` always are.
 
+The same rule learns copy suffixes of a path: a page at `<article>/amp/` (or `/print/`) whose
+canonical is `<article>` teaches the suffix `amp`, recorded under the name "/amp"; once learnt,
+links ending in that segment lose it. Only a short word counts (never a number or "page").
+
 Pure: no I/O, no Scrapy. `crawler.paramstore.ParamStore` keeps the evidence in the database
 (collection `url_params`), so the next run, other spiders and distributed workers start with it:
 feed `ParamStore.record()` the `Observation`s that `observe()` returns, and `load()` what it
@@ -25,6 +29,7 @@ reads back.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -38,6 +43,7 @@ PAGINATION_PARAMS = frozenset({"page", "paged", "p", "pg", "pagenum", "page_num"
                                "start", "offset", "seite", "pagina", "strona", "sida"})
 # Evidence kept per parameter while it is being learnt: enough to decide, bounded per host.
 MAX_SAMPLE_PAGES = 10
+_SUFFIX_RE = re.compile(r"[a-z][a-z_-]{0,11}")
 
 
 def host_key(url: str) -> str:
@@ -90,6 +96,8 @@ class ParamLearner:
         self._records: dict[tuple[str, str], ParamRecord] = {}
         self._learnt: dict[str, set[str]] = {}  # host -> learnt parameter names
         self._overrides: dict[str, _Overrides] = {}
+        # host -> suffix name -> whether the canonical path ends with a slash
+        self._suffix_slash: dict[str, dict[str, bool]] = {}
 
     # ------------------------------------------------------------------ configuration
 
@@ -133,14 +141,16 @@ class ParamLearner:
             canonical = urlsplit(urljoin(fetched_url, declared.strip()))
         except ValueError:
             return []
-        if not fetched.query or host_key(fetched_url) != host_key(canonical.geturl()):
-            return []
-        if fetched.path.rstrip("/") != canonical.path.rstrip("/"):
+        if host_key(fetched_url) != host_key(canonical.geturl()):
             return []
         page = canonical_url(canonical.geturl())
         if page is None:
             return []
         host = host_key(fetched_url)
+        if fetched.path.rstrip("/") != canonical.path.rstrip("/"):
+            return self._observe_suffix(host, fetched.path, canonical.path, page)
+        if not fetched.query:
+            return []
         kept_names = {k.lower() for k, _ in parse_qsl(canonical.query, keep_blank_values=True)}
         observations = []
         for name in dict.fromkeys(k.lower() for k, _ in parse_qsl(fetched.query,
@@ -159,6 +169,41 @@ class ParamLearner:
             observations.append(Observation(host, name, page, kept=name in kept_names,
                                             learnt=not was_learnt and record.learnt_at is not None))
         return observations
+
+    def _observe_suffix(self, host: str, fetched: str, canonical: str,
+                        page: str) -> list[Observation]:
+        """`<canonical>/amp/` declaring `<canonical>`: evidence for the suffix "/amp"."""
+        head, _, last = fetched.rstrip("/").rpartition("/")
+        if head != canonical.rstrip("/") or not head or not _SUFFIX_RE.fullmatch(last.lower()):
+            return []
+        name = "/" + last.lower()
+        if last.lower() in PAGINATION_PARAMS:
+            return []
+        self._suffix_slash.setdefault(host, {})[name] = canonical.endswith("/")
+        record = self._records.setdefault((host, name), ParamRecord(host, name))
+        was_learnt = record.learnt_at is not None
+        record.dropped += 1
+        if len(record.pages) < MAX_SAMPLE_PAGES:
+            record.pages.add(page)
+        self._decide(record)
+        return [Observation(host, name, page, kept=False,
+                            learnt=not was_learnt and record.learnt_at is not None)]
+
+    def _without_suffix(self, url: str) -> str:
+        """The URL without a learnt copy suffix (`.../slug/amp/` -> `.../slug/`)."""
+        parts = urlsplit(url)
+        host = host_key(url)
+        learnt = self._learnt.get(host)
+        if not learnt:
+            return url
+        head, _, last = parts.path.rstrip("/").rpartition("/")
+        name = "/" + last.lower()
+        if not head or name not in learnt or last.lower() in self._overrides.get(
+                host, _Overrides()).keep:
+            return url
+        slash = self._suffix_slash.get(host, {}).get(name, parts.path.endswith("/"))
+        return urlunsplit((parts.scheme, parts.netloc, head + ("/" if slash else ""),
+                           parts.query, parts.fragment))
 
     def _decide(self, record: ParamRecord) -> None:
         learnt = self._learnt.setdefault(record.host, set())
@@ -180,6 +225,32 @@ class ParamLearner:
         return (name in overrides.drop or is_tracking_param(name)
                 or name in self._learnt.get(host, ()))
 
+    def unsettled(self, url: str) -> list[str]:
+        """The link's parameters nothing has decided on yet (not fixed, learnt, kept, paging).
+
+        >>> ParamLearner().unsettled("https://h/a?utm_source=x&page=2&replytocom=4")
+        ['replytocom']
+        """
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return []
+        host = host_key(url)
+        overrides = self._overrides.get(host, _Overrides())
+        out = []
+        suffix = "/" + parts.path.rstrip("/").rpartition("/")[2].lower()
+        record = self._records.get((host, suffix))
+        if record is not None and record.learnt_at is None and not record.kept:
+            out.append(suffix)  # a copy suffix seen once, not yet learnt
+        query = parts.query
+        for name in dict.fromkeys(k.lower() for k, _ in parse_qsl(query, keep_blank_values=True)):
+            record = self._records.get((host, name))
+            if (name in PAGINATION_PARAMS or name in overrides.keep or self.is_irrelevant(host, name)
+                    or (record is not None and record.kept)):
+                continue
+            out.append(name)
+        return out
+
     def learnt(self) -> dict[str, list[str]]:
         """Learnt parameters by host (catalogue overrides not applied), sorted."""
         return {host: sorted(names) for host, names in sorted(self._learnt.items()) if names}
@@ -198,6 +269,7 @@ class ParamLearner:
         'https://h/a?b=2&ref=home'
         """
         try:
+            url = self._without_suffix(url)
             parts = urlsplit(url)
         except ValueError:
             return None

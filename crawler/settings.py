@@ -111,6 +111,7 @@ COOKIES_ENABLED = False
 # (crawler.middlewares.PrivateAddressMiddleware); true allows them, for local testing only.
 ALLOW_PRIVATE_ADDRESSES = _flag("ALLOW_PRIVATE_ADDRESSES", False)
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.paramfilter.ParamFilterMiddleware": 55,  # stripped learnt parameters: see module
     # after OffsiteMiddleware (50), before RobotsTxtMiddleware (100): no robots.txt is fetched
     # from a refused host either
     "crawler.middlewares.PrivateAddressMiddleware": 60,
@@ -154,6 +155,7 @@ LOCK_DIR = _text("LOCK_DIR", str(Path(VAR_DIR) / "locks"))
 LOG_FILE = _text("LOG_FILE", "") or None
 
 SPIDER_MIDDLEWARES = {
+    "crawler.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
     "crawler.middlewares.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
@@ -161,6 +163,8 @@ EXTENSIONS = {
 }
 # Pages rejected as not articles are not downloaded again for this many days.
 REJECTED_RECHECK_DAYS = _number("REJECTED_RECHECK_DAYS", 7.0, kind=float)
+# A URL parameter is irrelevant for a host once canonicals dropped it on this many pages.
+PARAMS_MIN_PAGES = _number("PARAMS_MIN_PAGES", 3, minimum=1)
 
 # --- Distributed mode (README "Scaling out"; logic in crawler/distributed.py) ----------------
 # REDIS_URL switches a run to distributed mode: every worker with the same REDIS_URL, MONGO_URI

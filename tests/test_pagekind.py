@@ -103,8 +103,9 @@ def test_fixture_site_pages_are_told_apart(path, html):
         assert kind is PageKind.LISTING, page.page_kind.reason
 
 
-def test_generated_news_site_listings_are_listings_and_articles_articles(tmp_path):
-    articles = generate(tmp_path, count=80)
+@pytest.mark.parametrize("traps", [False, True], ids=["plain", "article-stamped-listings"])
+def test_generated_news_site_listings_are_listings_and_articles_articles(tmp_path, traps):
+    articles = generate(tmp_path, count=80, traps=traps)
     listings = ["/", "/tech/", "/tech/page/2/", "/tag/ia/", "/auteur/jean-dupont/"]
 
     kinds = {path: ArticlePage(f"http://127.0.0.1:8000{path}",
@@ -119,11 +120,23 @@ def test_generated_news_site_listings_are_listings_and_articles_articles(tmp_pat
 
 
 def test_benchmark_site_listings_are_listings(tmp_path):
-    bench_sitegen.generate(tmp_path, articles=120)
+    bench_sitegen.generate(tmp_path, articles=120, traps=True)
 
-    for path in ("/", "/actualites/", "/actualites/page/2/"):
+    for path in ("/", "/actualites/", "/actualites/page/2/", "/tag/apple/", "/auteur/hugo-faure/"):
         html = (tmp_path / path.lstrip("/") / "index.html").read_text()
         assert ArticlePage(f"http://127.0.0.1:8000{path}", html).page_kind.is_listing, path
+
+
+def test_benchmark_trap_copies_declare_the_clean_article_as_canonical(tmp_path):
+    bench_sitegen.generate(tmp_path, articles=120, traps=True)
+    article = sorted((tmp_path / "articles").iterdir())[0]
+    path = f"/articles/{article.name}"
+
+    page = ArticlePage(f"http://127.0.0.1:8000{path}?replytocom=3", (article / "index.html").read_text())
+    amp = ArticlePage(f"http://127.0.0.1:8000{path}/amp/", (article / "amp" / "index.html").read_text())
+
+    assert page.canonical_url == amp.canonical_url == f"http://127.0.0.1:8000{path}"
+    assert page.page_kind.kind is amp.page_kind.kind is PageKind.ARTICLE
 
 
 def _teaser_page(*, head: str, teasers: int) -> str:

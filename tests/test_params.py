@@ -149,3 +149,34 @@ def test_a_stored_keep_vetoes_what_another_worker_learnt(database):
 def test_min_pages_below_one_is_refused():
     with pytest.raises(ValueError, match="min_pages"):
         ParamLearner(min_pages=0)
+
+
+def test_copy_suffix_is_learnt_like_a_parameter():
+    learner = ParamLearner()
+    link = f"{SITE}/2024/06/story-9/amp/"
+
+    for n in range(3):
+        learner.observe(f"{SITE}/2024/06/story-{n}/amp/", f"{SITE}/2024/06/story-{n}/")
+
+    assert learner.clean_url(link) == f"{SITE}/2024/06/story-9/"
+    assert learner.clean_url(f"{SITE}/2024/06/amp/") == f"{SITE}/2024/06/"  # a path ending so
+    assert learner.clean_url(f"{SITE}/2024/06/story-9/page/2/") == f"{SITE}/2024/06/story-9/page/2/"
+
+
+def test_numbers_and_page_are_never_copy_suffixes():
+    learner = ParamLearner()
+
+    for n in range(4):
+        learner.observe(f"{SITE}/story-{n}/2/", f"{SITE}/story-{n}/")
+        learner.observe(f"{SITE}/story-{n}/page/", f"{SITE}/story-{n}/")
+
+    assert learner.learnt() == {}
+
+
+def test_unsettled_names_the_parameters_still_being_learnt():
+    learner = ParamLearner()
+    _pages(learner, 1, "replytocom={n}")
+
+    assert learner.unsettled(f"{SITE}/x?replytocom=1&utm_source=a&page=2&q=b") == ["replytocom", "q"]
+    _pages(learner, 2, "replytocom={n}", start=1)
+    assert learner.unsettled(f"{SITE}/x?replytocom=1") == []
