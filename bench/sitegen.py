@@ -14,6 +14,12 @@ at the top of the first listing pages, and every listing page shifts as on a rea
 
 Files are replaced atomically (write, then rename), so a copy of a site made with hard links can
 be changed without touching the original.
+
+`--traps` (issue 13) adds what real WordPress-like sites have and a fixed parameter list misses:
+comment-reply links (`?replytocom=N`), on-site share links (`?share=twitter&nb=1`), a print view
+(`?print=1`), an AMP copy (`/articles/<slug>/amp/`), links with a parameter no list knows
+(`?src_ctx=...`), every copy declaring rel=canonical to the clean article URL; and tag and author
+listing pages, which, like the home, section and /page/N pages, must never be stored.
 """
 
 # ruff: noqa: E501 - the HTML templates are page markup; breaking their lines changes the pages
@@ -39,6 +45,9 @@ FIRST_DATE = dt.datetime(2022, 1, 3, 7, 0, tzinfo=PARIS)
 # One article every ~2h40 on average: 5,000 articles span about a year and a half.
 MEAN_GAP_MINUTES = 160
 SIZE_RANGE = (60_000, 120_000)
+# A parameter neither crawler/urls.py's fixed list nor a usual CMS list knows: only learning
+# from the canonicals removes it (checked: not is_tracking_param("src_ctx")).
+UNKNOWN_PARAM = "src_ctx"
 
 # section slug -> (label, weight)
 SECTIONS: dict[str, tuple[str, int]] = {
@@ -261,13 +270,41 @@ def _card(article: Article, tracking: str) -> str:
 </article>"""
 
 
-def _most_read(popular: Sequence[Article]) -> str:
-    items = "".join(f'<li><a href="{a.path}?utm_source=plus-lus&amp;utm_medium=sidebar">'
+def _most_read(popular: Sequence[Article], *, traps: bool = False) -> str:
+    query = f"{UNKNOWN_PARAM}=plus-lus" if traps else "utm_source=plus-lus&amp;utm_medium=sidebar"
+    items = "".join(f'<li><a href="{a.path}?{query}">'
                     f"{html.escape(a.title)}</a></li>" for a in popular)
     return f'<aside class="sidebar"><h3>Les plus lus</h3><ol class="most-read">{items}</ol></aside>'
 
 
-def article_page(article: Article, older: Sequence[Article], popular: Sequence[Article]) -> str:
+def _trap_links(article: Article) -> str:
+    """On-site share and print links, and the AMP copy: all the same article."""
+    path = article.path
+    return ('<div class="share share--site">'
+            f'<a href="{path}?share=twitter&amp;nb=1">Partager sur X</a> '
+            f'<a href="{path}?share=facebook&amp;nb=1">Partager sur Facebook</a> '
+            f'<a href="{path}?print=1" rel="nofollow">Imprimer</a> '
+            f'<a href="{path}/amp/">Version AMP</a></div>')
+
+
+def amp_page(article: Article) -> str:
+    """The AMP copy of an article, declaring the article as its canonical."""
+    rng = random.Random(article.number * 7919 + 17)
+    jsonld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
+              "datePublished": article.published.isoformat(),
+              "author": [{"@type": "Person", "name": article.author}]}
+    paragraphs = "".join(f"<p>{html.escape(' '.join(article._sentence() for _ in range(4)))}</p>"
+                         for _ in range(rng.randint(7, 14)))
+    return (f'<!DOCTYPE html><html amp lang="fr"><head><meta charset="utf-8">'
+            f"<title>{html.escape(article.title)} | TechActu</title>"
+            f'<link rel="canonical" href="{article.path}">'
+            f'<script type="application/ld+json">{json.dumps(jsonld, ensure_ascii=False)}</script>'
+            f"</head><body><article><h1>{html.escape(article.title)}</h1>"
+            f"<p>Publié le {french_date(article.published)}</p>{paragraphs}</article></body></html>\n")
+
+
+def article_page(article: Article, older: Sequence[Article], popular: Sequence[Article],
+                 *, traps: bool = False) -> str:
     rng = random.Random(article.number * 7919 + 17)
     label = SECTIONS[article.section][0]
     published_iso = article.published.isoformat()
@@ -291,6 +328,8 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
              f'<meta name="author" content="{article.author}">\n'
              f'<script type="application/ld+json">{json.dumps(jsonld, ensure_ascii=False)}</script>\n'
              f'<script type="application/ld+json">{json.dumps(breadcrumb, ensure_ascii=False)}</script>')
+    if traps:
+        extra += f'\n<link rel="amphtml" href="{article.path}/amp/">'
     parts = [_head(article.title, article.path, "article", extra)]
     updated = (f'<p class="byline__updated">Mis à jour le {french_date(article.updated)}</p>'
                if article.updated else "")
@@ -306,7 +345,7 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
         <p class="byline__date">Publié le {french_date(article.published)}</p>{updated}
         <a class="byline__comments" href="#comments">{article.comments} commentaires</a>
       </div>
-      {_share(article.path)}
+      {_share(article.path)}{_trap_links(article) if traps else ""}
     </header>
     <figure class="article__image"><img src="https://images.techactu.example/{article.number}.jpg" alt="{html.escape(article.title)}" width="1200" height="675"><figcaption>Crédit photo : TechActu</figcaption></figure>
     <div class="article__body">""")
@@ -323,7 +362,9 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
             parts.append(f'<p class="read-also"><strong>Lire aussi :</strong> <a href="{other.path}?utm_source=lire-aussi">'
                          f"{html.escape(other.title)}</a></p>")
     tags = "".join(f'<a rel="tag" href="/tag/{t}/">{t}</a>' for t in article.tags)
-    related = "".join(f'<li><a href="{a.path}?xtor=AL-{a.number}">{html.escape(a.title)}</a></li>'
+    related_query = f"{UNKNOWN_PARAM}=related-{{}}" if traps else "xtor=AL-{}"
+    related = "".join(f'<li><a href="{a.path}?{related_query.format(a.number)}">'
+                      f"{html.escape(a.title)}</a></li>"
                       for a in rng.sample(list(older), min(6, len(older))))
     parts.append(f"""<div class="tags"><span class="tags__label">Sujets :</span>{tags}</div>
       {_share(article.path)}
@@ -332,11 +373,14 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
   </article>
   <section class="related"><h2>À lire aussi</h2><ul>{related}</ul></section>
   <section id="comments" class="comments"><h2>Commentaires ({article.comments})</h2>""")
-    for _ in range(article.comments):
+    for index in range(article.comments):
+        reply = (f'<a class="comment-reply-link" rel="nofollow" href="{article.path}'
+                 f'?replytocom={article.number * 100 + index}#respond">Répondre</a>'
+                 if traps else "")
         parts.append(f'<div class="comment"><p class="comment__author">lecteur_{rng.randint(1, 9999)}</p>'
-                     f'<p class="comment__text">{html.escape(rng.choice(COMMENTS))}</p></div>')
+                     f'<p class="comment__text">{html.escape(rng.choice(COMMENTS))}</p>{reply}</div>')
     parts.append("</section>")
-    parts.append(_most_read(popular))
+    parts.append(_most_read(popular, traps=traps))
     parts.append("</main>")
     parts.append(_FOOTER)
     page = "\n".join(parts)
@@ -358,9 +402,11 @@ def _state_blob(rng: random.Random, size: int) -> str:
 
 
 def listing_page(section: str, page: int, pages: int, articles: Sequence[Article],
-                 featured: Sequence[Article], popular: Sequence[Article]) -> str:
-    label = SECTIONS[section][0]
-    base = f"/{section}/"
+                 featured: Sequence[Article], popular: Sequence[Article], *,
+                 traps: bool = False, label: str | None = None, base: str | None = None) -> str:
+    """A section's page N; with `label` and `base`, a tag or author page of the same layout."""
+    label = label or SECTIONS[section][0]
+    base = base or f"/{section}/"
     canonical = base if page == 1 else f"{base}page/{page}/"
     links = []
     if page > 1:
@@ -385,7 +431,7 @@ def listing_page(section: str, page: int, pages: int, articles: Sequence[Article
     if page < pages:
         nav += f'<a class="next" rel="next" href="{base}page/{page + 1}/">Page suivante</a>'
     parts.append(f'<nav class="pagination" aria-label="Pagination">{nav}</nav>')
-    parts.append(_most_read(popular))
+    parts.append(_most_read(popular, traps=traps))
     parts.append("</main>")
     parts.append(_FOOTER)
     parts.append("</body>\n</html>\n")
@@ -412,7 +458,7 @@ def _articles(seed: int, published: Sequence[dt.datetime]) -> list[Article]:
     return [Article(seed, number, moment) for number, moment in enumerate(published)]
 
 
-def _write_listings(out: Path, articles: Sequence[Article]) -> int:
+def _write_listings(out: Path, articles: Sequence[Article], *, traps: bool = False) -> int:
     newest_first = sorted(articles, key=lambda a: a.number, reverse=True)
     popular_rng = random.Random(len(articles))
     popular = popular_rng.sample(newest_first[:200], min(10, len(newest_first)))
@@ -424,37 +470,54 @@ def _write_listings(out: Path, articles: Sequence[Article]) -> int:
         for page in range(1, pages + 1):
             chunk = listed[(page - 1) * PER_PAGE: page * PER_PAGE]
             target = out / section / ("index.html" if page == 1 else f"page/{page}/index.html")
-            _write(target, listing_page(section, page, pages, chunk, featured, popular))
+            _write(target, listing_page(section, page, pages, chunk, featured, popular,
+                                        traps=traps))
             count += 1
         # A site shrinks only in tests; drop pages past the end so pagination stays consistent.
         extra = pages + 1
         while (out / section / "page" / str(extra) / "index.html").exists():
             (out / section / "page" / str(extra) / "index.html").unlink()
             extra += 1
+    if traps:  # tag and author pages: first page only, the newest articles of each
+        taxonomies = [(f"/tag/{t}/", t.replace("-", " ").title(),
+                       [a for a in newest_first if t in a.tags]) for t in TAGS]
+        taxonomies += [(f"/auteur/{slugify(name)}/", name,
+                        [a for a in newest_first if a.author == name]) for name in AUTHORS]
+        for base, label, listed in taxonomies:
+            if listed:
+                _write(out / base.strip("/") / "index.html", listing_page(
+                    "actualites", 1, 1, listed[:PER_PAGE], [], popular, traps=True, label=label,
+                    base=base))
+                count += 1
     return count
 
 
-def _write_articles(out: Path, articles: Sequence[Article], every: Sequence[Article]) -> None:
+def _write_articles(out: Path, articles: Sequence[Article], every: Sequence[Article], *,
+                    traps: bool = False) -> None:
     newest_first = sorted(every, key=lambda a: a.number, reverse=True)
     popular = newest_first[:10]
     for article in articles:
         older = every[max(0, article.number - 60): article.number]
-        _write(out / "articles" / article.slug / "index.html", article_page(article, older, popular))
+        _write(out / "articles" / article.slug / "index.html",
+               article_page(article, older, popular, traps=traps))
+        if traps:
+            _write(out / "articles" / article.slug / "amp" / "index.html", amp_page(article))
 
 
-def generate(out: Path, *, articles: int = 5000, seed: int = 2023) -> dict[str, object]:
+def generate(out: Path, *, articles: int = 5000, seed: int = 2023,
+             traps: bool = False) -> dict[str, object]:
     """Write a whole site of `articles` articles to `out`; return its manifest."""
     out.mkdir(parents=True, exist_ok=True)
     every = _articles(seed, _publication_dates(seed, articles, FIRST_DATE))
-    _write_articles(out, every, every)
-    listings = _write_listings(out, every)
+    _write_articles(out, every, every, traps=traps)
+    listings = _write_listings(out, every, traps=traps)
     _write(out / "robots.txt", "# TechActu (synthetic benchmark site)\nUser-agent: *\n"
            "Disallow: /recherche/\nAllow: /\n")
     _write(out / "index.html", _head("Accueil", "/", "website") + "".join(
         f'<p><a href="/{s}/">{label}</a></p>' for s, (label, _) in SECTIONS.items())
         + _FOOTER + "</body></html>\n")
     manifest = {"seed": seed, "articles": [a.to_json() for a in every], "listing_pages": listings,
-                "sections": list(SECTIONS), "per_page": PER_PAGE}
+                "sections": list(SECTIONS), "per_page": PER_PAGE, "traps": traps}
     _write(out / "manifest.json", json.dumps(manifest))
     return manifest
 
@@ -468,8 +531,9 @@ def add_articles(out: Path, *, percent: float = 1.0) -> list[str]:
     newer = _publication_dates(seed + len(known), added, known[-1])
     every = _articles(seed, [*known, *newer])
     fresh = every[len(known):]
-    _write_articles(out, fresh, every)
-    manifest["listing_pages"] = _write_listings(out, every)
+    traps = bool(manifest.get("traps"))
+    _write_articles(out, fresh, every, traps=traps)
+    manifest["listing_pages"] = _write_listings(out, every, traps=traps)
     manifest["articles"] = [a.to_json() for a in every]
     _write(out / "manifest.json", json.dumps(manifest))
     return [a.path for a in fresh]
@@ -488,6 +552,9 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="folder to write the site to")
     parser.add_argument("--articles", type=int, default=5000, help="number of articles (new site)")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--traps", action="store_true",
+                        help="add comment-reply, share, print, AMP and unknown-parameter links, "
+                             "and tag and author pages (issue 13)")
     parser.add_argument("--add-percent", type=float, default=None,
                         help="add this percentage of new articles to the existing site in OUT")
     args = parser.parse_args()
@@ -495,7 +562,7 @@ def main() -> None:
         paths = add_articles(args.out, percent=args.add_percent)
         print(f"added {len(paths)} articles to {args.out}")
         return
-    manifest = generate(args.out, articles=args.articles, seed=args.seed)
+    manifest = generate(args.out, articles=args.articles, seed=args.seed, traps=args.traps)
     print(f"wrote {len(manifest['articles'])} articles and {manifest['listing_pages']} listing "
           f"pages to {args.out}")
 

@@ -126,6 +126,7 @@ SETTINGS: dict[str, Setting] = {
     "REFRESH_INTERVAL_HOURS": Setting(2.0, float),
     # Pages rejected as not articles are not downloaded again for this many days.
     "REJECTED_RECHECK_DAYS": Setting(7.0, float),
+    "PARAMS_MIN_PAGES": Setting(3, int, 1),
     # A run whose failed downloads and 5xx responses exceed this share of its requests has failed.
     "MAX_ERROR_RATE": Setting(0.5, float),
     # Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.

@@ -21,7 +21,7 @@ from scrapy.exceptions import DropItem
 from crawler.database import DatabaseOwner
 from crawler.dates import resolve_item_dates
 from crawler.deadletters import append_dead_letters
-from crawler.errors import DatabaseUnavailable, InvalidArticle, OutsideWindow
+from crawler.errors import DatabaseUnavailable, DuplicateArticle, InvalidArticle, OutsideWindow
 from crawler.logs import LogOnce
 from crawler.storage import ArticleStore, WriteResult, content_hash
 from crawler.urls import article_key, canonical_url
@@ -134,7 +134,7 @@ class DedupePipeline:
         if key in self.seen:
             self.stats.inc_value("dedupe/dropped/duplicate")
             logger.debug("duplicate of an article already seen in this run: %s", key)
-            raise DropItem(f"duplicate: {key}")
+            raise DuplicateArticle(f"duplicate: {key}")
         self.seen.add(key)
         return item
 

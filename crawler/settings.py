@@ -29,6 +29,7 @@ TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.paramfilter.ParamFilterMiddleware": 55,  # stripped learnt parameters: see module
     # after OffsiteMiddleware (50), before RobotsTxtMiddleware (100): no robots.txt is fetched
     # from a refused host either
     "crawler.security.PrivateAddressMiddleware": 60,
@@ -47,6 +48,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 900,
 }
 SPIDER_MIDDLEWARES = {
+    "crawler.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
     "crawler.incremental.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {

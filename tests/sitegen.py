@@ -5,6 +5,14 @@ author pages that list teasers (each an <article> with a date), an about page wi
 three article URL shapes (dated, id-slug, long slug), three kinds of article markup (JSON-LD,
 OpenGraph only, a bare dated <article>), a feed of the newest twenty declared on the home page,
 and robots.txt naming a sitemap that lists articles, sections and tag pages alike.
+
+With `traps=True` (issue 13) every article also links copies of itself that a fixed parameter
+list does not catch: WordPress comment-reply links (`?replytocom=N`), share links
+(`?share=twitter&nb=1`), a print view (`?print=1`), an AMP copy (`<path>amp/`, for paths ending
+in a slash) and related links carrying an unknown parameter (`?src_ctx=related`); every copy
+declares rel=canonical to the clean article URL (the server ignores query strings); and listing
+teasers carry WordPress-style excerpts, so that a home or section page has dated text as an
+article does.
 """
 
 from __future__ import annotations
@@ -57,10 +65,14 @@ def _page(title: str, body: str, head: str = "") -> str:
             "</footer></body></html>\n")
 
 
-def _teaser(article: GenArticle) -> str:
+def _teaser(article: GenArticle, *, excerpt: bool = False) -> str:
+    # WordPress themes print a 55-word excerpt per teaser: dated text in <p>, as an article has
+    summary = (f"{article.title} : les détails de l’annonce ont été confirmés mardi par plusieurs "
+               "sources, et le calendrier prévoit un déploiement progressif en Europe […]"
+               if excerpt else "Résumé court.")
     return (f'<article class="teaser"><h2><a href="{article.path}">{html.escape(article.title)}</a>'
             f'</h2><time datetime="{article.published.isoformat()}">{article.published:%d/%m/%Y}'
-            "</time><p>Résumé court.</p></article>")
+            f"</time><p>{summary}</p></article>")
 
 
 def _write(root: Path, path: str, text: str) -> None:
@@ -71,7 +83,19 @@ def _write(root: Path, path: str, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
-def generate(root: Path, count: int = 300, seed: int = 7) -> list[GenArticle]:
+def _traps(article: GenArticle, number: int) -> str:
+    replies = "".join(
+        f'<li class="comment"><p>Commentaire {k}</p><a class="comment-reply-link" rel="nofollow" '
+        f'href="{article.path}?replytocom={number * 10 + k}#respond">Répondre</a></li>'
+        for k in range(3))
+    amp = f' <a href="{article.path}amp/">AMP</a>' if article.path.endswith("/") else ""
+    return (f'<p class="share"><a href="{article.path}?share=twitter&amp;nb=1">X</a> '
+            f'<a href="{article.path}?share=facebook&amp;nb=1">Facebook</a> '
+            f'<a href="{article.path}?print=1">Imprimer</a>{amp}</p>'
+            f'<section id="comments"><ol>{replies}</ol></section>')
+
+
+def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False) -> list[GenArticle]:
     """Write the site under `root`; return its articles, newest first."""
     rng = random.Random(seed)
     start = dt.datetime(2023, 11, 22, 18, 0, tzinfo=dt.UTC)
@@ -104,13 +128,26 @@ def generate(root: Path, count: int = 300, seed: int = 7) -> list[GenArticle]:
                      f'<meta property="article:published_time" content="{article.published.isoformat()}">')
         body = "".join(f"<p>{html.escape(p)}</p>" for p in _paragraphs(article.title, rng))
         links = " ".join(f'<a href="/tag/{t}/">{t}</a>' for t in article.tags)
-        rel = "".join(f'<li><a href="{r.path}">{html.escape(r.title)}</a></li>' for r in related)
+        query = "?src_ctx=related" if traps else ""
+        rel = "".join(f'<li><a href="{r.path}{query}">{html.escape(r.title)}</a></li>'
+                      for r in related)
         _write(root, article.path, _page(article.title, (
             f'<article><h1>{html.escape(article.title)}</h1><p class="byline">'
             f'<a href="/auteur/{article.author}/">{article.author}</a> '
             f'<time datetime="{article.published.isoformat()}">{article.published:%d/%m/%Y %H:%M}</time>'
             f'</p><div class="content">{body}</div><p class="tags">{links}</p></article>'
+            f'{_traps(article, i) if traps else ""}'
             f'<aside><h2>À lire aussi</h2><ul>{rel}</ul></aside>'), head))
+        if traps and article.path.endswith("/"):
+            _write(root, article.path + "amp/", _page(article.title, (
+                f"<article><h1>{html.escape(article.title)}</h1>{body}</article>"), head))
+
+    def teaser(article: GenArticle) -> str:
+        return _teaser(article, excerpt=traps)
+
+    # Themes that print og:type=article on every page (assumed, a common misconfiguration):
+    # the listings then look like articles to markup alone.
+    stamp = '<meta property="og:type" content="article">' if traps else ""
 
     def listing(path: str, title: str, items: list[GenArticle], head: str = "") -> None:
         pages = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)] or [[]]
@@ -120,17 +157,20 @@ def generate(root: Path, count: int = 300, seed: int = 7) -> list[GenArticle]:
             extra = head + (f'<link rel="next" href="{nxt}">' if nxt else "")
             pager = f'<a class="pagination-next" href="{nxt}">Suivant</a>' if nxt else ""
             _write(root, url, _page(f"{title} - page {number}",
-                                    f"<h1>{title}</h1>{''.join(map(_teaser, chunk))}{pager}", extra))
+                                    f"<h1>{title}</h1>{''.join(map(teaser, chunk))}{pager}", extra))
 
     for section in SECTIONS:
         listing(f"/{section}/", section, [a for a in articles if a.section == section],
-                '<meta property="og:type" content="website">')
+                stamp or '<meta property="og:type" content="website">')
     for tag in TAGS:
-        listing(f"/tag/{tag}/", f"Tag {tag}", [a for a in articles if tag in a.tags][:PER_PAGE])
+        listing(f"/tag/{tag}/", f"Tag {tag}", [a for a in articles if tag in a.tags][:PER_PAGE],
+                stamp)
     for author in AUTHORS:
-        listing(f"/auteur/{author}/", author, [a for a in articles if a.author == author][:PER_PAGE])
-    _write(root, "/", _page("GenNews", "<h1>À la une</h1>" + "".join(map(_teaser, articles[:20])),
-                            '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'))
+        listing(f"/auteur/{author}/", author, [a for a in articles if a.author == author][:PER_PAGE],
+                stamp)
+    _write(root, "/", _page("GenNews", "<h1>À la une</h1>" + "".join(map(teaser, articles[:20])),
+                            '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                            + stamp))
     about = "".join(f"<p>{'GenNews est un site d’actualité technologique indépendant. ' * 4}</p>"
                     for _ in range(4))
     _write(root, "/a-propos/", _page("À propos", f"<article><h1>À propos</h1>{about}</article>"))

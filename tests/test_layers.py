@@ -22,17 +22,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
         "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
-        "crawler.locks", "crawler.pages", "crawler.extract",
+        "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params",
     )),
     ("storage: pymongo and files", (
         "crawler.storage", "crawler.deadletters", "crawler.export", "crawler.stats_report",
+        "crawler.paramstore",
     )),
     ("crawl resources: the database owner, Redis", (
         "crawler.database", "crawler.distributed.connection", "crawler.distributed.queue",
     )),
     ("crawl components: spiders, middlewares, pipelines, extensions, scheduler", (
         "crawler.spiders", "crawler.pipelines", "crawler.incremental", "crawler.security",
-        "crawler.retry", "crawler.runs", "crawler.distributed",
+        "crawler.retry", "crawler.runs", "crawler.distributed", "crawler.paramfilter",
     )),
     ("entry points: commands", (
         "crawler.runner", "crawler.commands", "crawler.cli", "crawler.checks", "crawler.preview",

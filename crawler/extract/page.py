@@ -23,6 +23,7 @@ from crawler.extract.document import parse_html
 from crawler.extract.jsonld import JsonLd, as_text, as_url, type_names
 from crawler.extract.language import choose_language
 from crawler.extract.metatags import MetaTags
+from crawler.extract.pagekind import Verdict, classify_page
 from crawler.extract.selectors import select_all, selected_text, selected_value
 from crawler.extract.text import clean_text, element_text, text_content
 from crawler.extract.timezone_hint import guess_timezone
@@ -114,9 +115,16 @@ class ArticlePage:
         return self._verdict
 
     @cached_property
+    def page_kind(self) -> Verdict:
+        """Article, listing (home, section, tag, author, search, page N) or undecided."""
+        return classify_page(self.url, self.tree, jsonld=self.jsonld, meta=self.meta)
+
+    @cached_property
     def _verdict(self) -> tuple[bool, str]:
         if self.tree is None:
             return False, "not-html: empty, binary or unparseable"
+        if self.page_kind.is_listing:
+            return False, f"listing: {self.page_kind.reason}"
         kind = self.jsonld.article_type()
         if kind:
             return True, f"jsonld:{kind}"
