@@ -68,6 +68,11 @@ class Setting:
     default: Any
     kind: type = str  # str, int, float or bool
     minimum: float = 0
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()  # for a str: the only values allowed (compared upper-case)
+
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 # The README "Settings" tables, in their order. Defaults live here and nowhere else.
@@ -77,9 +82,9 @@ SETTINGS: dict[str, Setting] = {
     "MONGO_DATABASE": Setting("newscrawl"),
     "MONGO_COLLECTION": Setting("articles"),
     "MONGO_RUNS_COLLECTION": Setting("crawl_runs"),
-    "MONGO_TIMEOUT_MS": Setting(5000, int, 100),
+    "MONGO_TIMEOUT_MS": Setting(5000, int, 100, 600_000),
     "VAR_DIR": Setting(str(PROJECT_ROOT / "var")),
-    "EMBEDDED_DB_PORT": Setting(27117, int, 1),
+    "EMBEDDED_DB_PORT": Setting(27117, int, 1, 65535),
     "STORE_BATCH_SIZE": Setting(100, int, 1),
     "STORE_FLUSH_SECONDS": Setting(5.0, float, 0.1),
     # How long a write is retried while the database is away before its articles go to the
@@ -88,7 +93,7 @@ SETTINGS: dict[str, Setting] = {
     "DEAD_LETTER_DIR": Setting(""),  # empty: $VAR_DIR/dead-letter
     # Extra catalogue files merged over the built-in crawler/sites.toml (os.pathsep-separated).
     "SITES_FILE": Setting(""),
-    "LOG_LEVEL": Setting("INFO"),
+    "LOG_LEVEL": Setting("INFO", choices=LOG_LEVELS),
     "LOG_FILE": Setting(""),  # empty: stderr
     "USER_AGENT": Setting(
         "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl; tech-news archive crawler)"),
@@ -98,21 +103,21 @@ SETTINGS: dict[str, Setting] = {
     # Items are cheap to process but Scrapy's default of 100 in flight per response costs CPU
     # (measured ~1.4x per page on 80 KB pages); articles yield one item per response anyway.
     "CONCURRENT_ITEMS": Setting(8, int, 1),
-    "DOWNLOAD_DELAY": Setting(0.0, float),
-    "DOWNLOAD_TIMEOUT": Setting(30, int, 1),
+    "DOWNLOAD_DELAY": Setting(0.0, float, 0, 3600),
+    "DOWNLOAD_TIMEOUT": Setting(30, int, 1, 3600),
     "DOWNLOAD_MAXSIZE": Setting(10 * 1024 * 1024, int, 1024),
     "DOWNLOAD_WARNSIZE": Setting(2 * 1024 * 1024, int, 1024),
     # Catalogue sites, links and redirects to private, loopback or link-local addresses are
     # refused (crawler.security.PrivateAddressMiddleware); true allows them, for local testing.
     "ALLOW_PRIVATE_ADDRESSES": Setting(False, bool),
-    "RETRY_TIMES": Setting(2, int),
+    "RETRY_TIMES": Setting(2, int, 0, 100),
     # Longest wait honoured from a 429/503 Retry-After header, in seconds.
     "RETRY_AFTER_MAX": Setting(120.0, float),
     "RETRY_BACKOFF_SECONDS": Setting(2.0, float),
     "AUTOTHROTTLE_ENABLED": Setting(True, bool),
-    "AUTOTHROTTLE_START_DELAY": Setting(1.0, float),
-    "AUTOTHROTTLE_MAX_DELAY": Setting(30.0, float),
-    "AUTOTHROTTLE_TARGET_CONCURRENCY": Setting(2.0, float),
+    "AUTOTHROTTLE_START_DELAY": Setting(1.0, float, 0, 3600),
+    "AUTOTHROTTLE_MAX_DELAY": Setting(30.0, float, 0, 3600),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": Setting(2.0, float, 0.1),
     # Default bound of one no-config (`news`) crawl.
     "NEWS_MAX_DEPTH": Setting(3, int),
     "NEWS_MAX_PAGES": Setting(200, int, 1),
@@ -128,7 +133,7 @@ SETTINGS: dict[str, Setting] = {
     "REJECTED_RECHECK_DAYS": Setting(7.0, float),
     "PARAMS_MIN_PAGES": Setting(3, int, 1),
     # A run whose failed downloads and 5xx responses exceed this share of its requests has failed.
-    "MAX_ERROR_RATE": Setting(0.5, float),
+    "MAX_ERROR_RATE": Setting(0.5, float, 0, 1),
     # Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.
     "RUN_TIME_LIMIT": Setting(1500, int),
     "LOCK_DIR": Setting(""),  # empty: $VAR_DIR/locks
@@ -164,21 +169,27 @@ def parse_setting(name: str, value: Any, *, source: str = "") -> Any:
     if spec.kind is bool:
         flag = parse_flag(value)
         if flag is None:
-            raise SettingError(f"{where}: expected true or false")
+            raise SettingError(f"{where}: expected true or false").stop()
         return flag
     if spec.kind in (int, float):
         if isinstance(value, bool):
-            raise SettingError(f"{where}: expected a number")
+            raise SettingError(f"{where}: expected a number").stop()
         try:
             number = spec.kind(str(value).strip()) if isinstance(value, str) else spec.kind(value)
         except (TypeError, ValueError):
             expected = "an integer" if spec.kind is int else "a number"
-            raise SettingError(f"{where}: expected {expected}") from None
-        if number < spec.minimum:
-            raise SettingError(f"{where}: must be at least {spec.minimum}")
+            raise SettingError(f"{where}: expected {expected}").stop() from None
+        if number != number or number < spec.minimum:  # NaN compares false with everything
+            raise SettingError(f"{where}: must be at least {spec.minimum:g}").stop()
+        if spec.maximum is not None and number > spec.maximum:
+            raise SettingError(f"{where}: must be at most {spec.maximum:g}").stop()
         return number
     text = "" if value is None else str(value).strip()
-    return text.upper() if name == "LOG_LEVEL" else text
+    if spec.choices:
+        if text.upper() not in spec.choices:
+            raise SettingError(f"{where}: expected one of {', '.join(spec.choices)}").stop()
+        return text.upper()
+    return text
 
 
 def _derive(settings: BaseSettings, name: str, value: Any) -> None:

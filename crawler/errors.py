@@ -16,11 +16,15 @@
         └── ExpectedDrop           a normal event of a crawl: logged at DEBUG and counted
             ├── DuplicateArticle   a second item of a run with the same canonical URL
             └── OutsideWindow      published outside the run's date window
-    BaseException > SystemExit
-    └── SettingError               a setting value that cannot be used: stops any command
+    BaseException > SystemExit (exit code 2, EXIT_USAGE: an operator's mistake, one line printed)
+    ├── SettingError               a setting value that cannot be used: stops any command
+    └── UsageStop                  any other mistake found before a command starts (catalogue
+                                   file, spider name, spider argument)
 """
 
 from __future__ import annotations
+
+import sys
 
 from scrapy.exceptions import DropItem
 
@@ -78,11 +82,31 @@ class OutsideWindow(ExpectedDrop):
     """An article published outside the run's date window."""
 
 
-class SettingError(SystemExit):
-    """A setting value that cannot be used.
+EXIT_USAGE = 2  # README "Scheduling": the exit code of an operator's mistake
 
-    A SystemExit: a malformed setting stops any command at start with this one line.
+
+class UsageStop(SystemExit):
+    """An operator's mistake found before a command starts: the command stops with exit code 2.
+
+    `str()` is the one line for stderr; `stop()` prints it. A SystemExit whose code is a message
+    would exit 1 (Python prints the message and exits 1), hence the code and the print apart.
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_USAGE)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def stop(self) -> UsageStop:
+        """Print the line on stderr and return self, to be raised: `raise UsageStop(...).stop()`."""
+        print(self.message, file=sys.stderr)
+        return self
+
+
+class SettingError(UsageStop):
+    """A setting value that cannot be used: a malformed setting stops any command at start."""
 
     def __init__(self, message: str) -> None:
         super().__init__(f"newscrawl: bad setting: {message}")

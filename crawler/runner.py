@@ -59,18 +59,83 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
     )
 
 
+def finished_stats(crawler: Any) -> dict[str, Any]:
+    """A crawler's stats, or {} when its crawl never started (Scrapy raises on `crawler.stats`)."""
+    try:
+        stats = crawler.stats
+    except RuntimeError:
+        return {}
+    return stats.get_stats() if stats is not None else {}
+
+
+def progress_line(done: int, total: int, stats: Sequence[dict[str, Any]]) -> str:
+    """
+    >>> progress_line(1, 3, [{"response_received_count": 5, "store/inserted": 2,
+    ...                       "downloader/exception_count": 1}, {}])
+    'sites 1/3 done; 5 pages; 2 new articles; 1 errors'
+    """
+    pages = sum(int(s.get("response_received_count", 0)) for s in stats)
+    new = sum(int(s.get("store/inserted", 0)) for s in stats)
+    errors = sum(int(s.get("downloader/exception_count", 0)) + int(s.get("log_count/ERROR", 0))
+                 for s in stats)
+    return f"sites {done}/{total} done; {pages} pages; {new} new articles; {errors} errors"
+
+
+class _Progress:
+    """Each site's summary line as soon as it finishes; on a terminal, a live progress line below
+    them (rewritten in place every second, erased before each site line and at the end)."""
+
+    def __init__(self, crawlers: dict[str, Any], stream: Any = None) -> None:
+        self.crawlers = crawlers
+        self.stream = stream or sys.stdout
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.done = 0
+        self._loop: Any = None
+
+    def start(self) -> None:
+        if self.live:
+            from twisted.internet import task
+
+            self._loop = task.LoopingCall(self._draw)
+            self._loop.start(1.0, now=False)
+
+    def _draw(self) -> None:
+        line = progress_line(self.done, len(self.crawlers),
+                             [finished_stats(c) for c in self.crawlers.values()])
+        self.stream.write(f"\r\x1b[K{line}")
+        self.stream.flush()
+
+    def site_finished(self, site: str) -> None:
+        self.done += 1
+        prefix = "\r\x1b[K" if self.live else ""
+        self.stream.write(f"{prefix}{summary_line(site, finished_stats(self.crawlers[site]))}\n")
+        self.stream.flush()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.live:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
 def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[str]) -> int:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.addons import AddonManager
     from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
     from crawler.database import preflight
     from crawler.errors import SiteLocked
     from crawler.locks import SiteLock
+    from crawler.spiders.arguments import argument_problem, unknown_arguments, unknown_spider
 
     settings = get_project_settings()
-    process = CrawlerProcess(settings)
-    catalogue = [name for name in process.spider_loader.list() if name != "news"]
+    AddonManager.load_pre_crawler_settings(settings)  # defaults and derived settings (crawler.addon)
+    # Input checked before Scrapy starts its logging: a mistake gets one line, exit code 2.
+    loader = get_spider_loader(settings)
+    catalogue = [name for name in loader.list() if name != "news"]
     chosen = catalogue if all_sites else list(dict.fromkeys(sites))
     if not chosen:
         print("newscrawl crawl: name at least one site, or --all; sites: " + ", ".join(catalogue),
@@ -78,18 +143,28 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
         return EXIT_USAGE
     unknown = [s for s in chosen if s not in catalogue]
     if unknown:
-        print(f"newscrawl crawl: unknown site(s) {', '.join(unknown)}; sites: "
-              + ", ".join(catalogue), file=sys.stderr)
+        print("newscrawl crawl: " + "; ".join(unknown_spider(s, catalogue) for s in unknown)
+              .replace("unknown spider", "unknown site").replace("`scrapy list`", "`newscrawl sites`"),
+              file=sys.stderr)
         return EXIT_USAGE
     try:
         kwargs = parse_spider_args(spider_args)
     except ValueError as exc:
         print(f"newscrawl crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for site in chosen:
+        problem = argument_problem(loader.load(site), kwargs)
+        if problem:
+            print(f"newscrawl crawl {site}: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+    # every catalogue spider reads the same arguments (SiteSpider's): one warning each
+    for warning in unknown_arguments(loader.load(chosen[0]), kwargs):
+        print(f"newscrawl crawl: warning: {warning}", file=sys.stderr)
     problem = preflight(settings)
     if problem:
         print(f"FAILED: {problem}")
         return EXIT_FAILED
+    process = CrawlerProcess(settings)
 
     locks = []
     if settings.get("REDIS_URL"):
@@ -114,16 +189,22 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
             crawler = process.create_crawler(site)
             crawler.settings.set("CONCURRENT_REQUESTS", share, priority="cmdline")
             crawlers[site] = crawler
-            process.crawl(crawler, **kwargs)
-        process.start()
+        progress = _Progress(crawlers)
+        for site, crawler in crawlers.items():
+            finished = process.crawl(crawler, **kwargs)
+            finished.addBoth(lambda result, site=site: (progress.site_finished(site), result)[1])
+        progress.start()
+        try:
+            process.start()
+        finally:
+            progress.stop()
     finally:
         for lock in locks:
             lock.release()
 
     failures = []
     for site, crawler in crawlers.items():
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        print(summary_line(site, stats))
+        stats = finished_stats(crawler)
         if stats.get("newscrawl/status") != "ok":
             failures.append(f"{site}: {stats.get('newscrawl/failure_reason') or 'did not run'}")
     if failures:

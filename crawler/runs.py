@@ -63,6 +63,9 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "requests": int(stats.get("downloader/request_count", 0)),
         "responses": int(stats.get("downloader/response_count", 0)),
         "responses_by_status": responses,
+        # failed connections by cause (crawler/network.py): dns, refused, timeout, tls, other
+        "network_errors": {key.split("/", 1)[1]: int(value) for key, value in stats.items()
+                           if key.startswith("network/")},
         "articles": {
             "new": int(stats.get("store/inserted", 0)),
             "updated": int(stats.get("store/updated", 0)),
@@ -101,7 +104,11 @@ def judge_run(figures: Mapping[str, Any], finish_reason: str | None,
         return "interrupted"
     requests = figures.get("requests", 0)
     if not figures.get("responses"):
-        return "no response received"
+        from crawler.network import network_summary  # names DNS, refused, timeout, TLS
+
+        cause = network_summary({f"network/{k}": v for k, v in
+                                 (figures.get("network_errors") or {}).items()})
+        return f"no response received: {cause}" if cause else "no response received"
     failures = figures.get("download_errors", 0) + figures.get("responses_by_status", {}).get("5xx", 0)
     if requests and failures / requests > max_error_rate:
         return f"error rate {failures}/{requests} above {max_error_rate:.0%}"

@@ -10,7 +10,10 @@ derives the settings that follow from others (`CLOSESPIDER_TIMEOUT`, distributed
 
 from __future__ import annotations
 
+import difflib
 import os
+import sys
+from collections.abc import Mapping
 
 from crawler.addon import SETTINGS, parse_setting
 
@@ -35,6 +38,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.security.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
     "crawler.security.TooLargeMiddleware": 870,
+    # names the cause of a failed connection before DownloaderStats (850) and retry (550) see it
+    "crawler.network.NetworkErrorMiddleware": 860,
     # Scrapy's retry, backing off on 429/503 (crawler/retry.py); same position as the one it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.RetryAfterMiddleware": 550,
@@ -58,6 +63,42 @@ EXTENSIONS = {
 }
 
 
+# Variables that look like settings but are not read: the likely intended setting, if any.
+_MISSPELT = {"MONGO_URL": "MONGO_URI", "MONGODB_URI": "MONGO_URI", "MONGO_DB": "MONGO_DATABASE",
+             "REDIS_URI": "REDIS_URL"}
+
+
+def misspelt_settings(environ: Mapping[str, str]) -> list[str]:
+    """A warning per environment variable that looks like a misspelt setting (it is ignored).
+
+    >>> for warning in misspelt_settings({"MONGO_URL": "x", "NEWSCRAWL_RUN_TIME_LIMIT": "9",
+    ...                                   "STORE_BATCH": "5", "HOME": "/root", "MONGO_URI": ""}):
+    ...     print(warning.split("; ")[1])
+    did you mean MONGO_URI?
+    did you mean RUN_TIME_LIMIT? (settings have no prefix)
+    did you mean STORE_BATCH_SIZE?
+    """
+    warnings = []
+    for name in sorted(environ):
+        if name in SETTINGS or not name.isupper() or "_" not in name or name.startswith("SCRAPY"):
+            continue
+        hint = ""
+        if name in _MISSPELT:
+            hint = f"did you mean {_MISSPELT[name]}?"
+        elif name.startswith("NEWSCRAWL_"):
+            bare = name.removeprefix("NEWSCRAWL_")
+            close = [bare] if bare in SETTINGS else difflib.get_close_matches(bare, SETTINGS, 1, 0.8)
+            hint = (f"did you mean {close[0]}? (settings have no prefix)" if close
+                    else "settings have no prefix (README, \"Settings\")")
+        else:
+            close = difflib.get_close_matches(name, SETTINGS, 1, 0.8)
+            hint = f"did you mean {close[0]}?" if close else ""
+        if hint:
+            warnings.append(f"newscrawl: warning: environment variable {name} is not a setting "
+                            f"and is ignored; {hint}")
+    return warnings
+
+
 def _from_environment() -> dict[str, object]:
     values = {}
     for name in SETTINGS:
@@ -68,3 +109,7 @@ def _from_environment() -> dict[str, object]:
 
 
 globals().update(_from_environment())
+# On stderr at once: this module is read before Scrapy configures logging, and a misspelt
+# MONGO_URI would otherwise send a whole crawl to the embedded database without a word.
+for _warning in misspelt_settings(os.environ):
+    print(_warning, file=sys.stderr)

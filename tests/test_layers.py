@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("crawl components: spiders, middlewares, pipelines, extensions, scheduler", (
         "crawler.spiders", "crawler.pipelines", "crawler.incremental", "crawler.security",
-        "crawler.retry", "crawler.runs", "crawler.distributed", "crawler.paramfilter",
+        "crawler.retry", "crawler.runs", "crawler.distributed", "crawler.paramfilter", "crawler.network",
     )),
     ("entry points: commands", (
         "crawler.runner", "crawler.commands", "crawler.cli", "crawler.checks", "crawler.preview",

@@ -48,6 +48,8 @@ def a_value(name: str) -> str:
     if spec.kind is int:
         return str(max(int(spec.minimum), int(spec.default)) + 7)
     if spec.kind is float:
+        if spec.maximum is not None:
+            return str((spec.default + spec.maximum) / 2)
         return str(max(spec.minimum, spec.default) + 1.5)
     special = {"LOG_LEVEL": "DEBUG", "MONGO_URI": "mongodb://db.example:27017/",
                "REDIS_URL": "redis://127.0.0.1:6379/9"}

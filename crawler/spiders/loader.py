@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.spiderloader import SpiderLoader
 
-from crawler.errors import CatalogueError
+from crawler.errors import CatalogueError, UsageStop
 from crawler.scrapy_compat import register_spider
 from crawler.sites import load_catalogue
 from crawler.spiders.site import SiteSpider
@@ -37,6 +37,6 @@ class CatalogueSpiderLoader(SpiderLoader):
         except CatalogueError as exc:
             # The boundary of every `scrapy` and `newscrawl` command: refuse to start, name the
             # file, site and key, no traceback.
-            raise SystemExit(f"newscrawl: bad site catalogue: {exc}") from None
+            raise UsageStop(f"newscrawl: bad site catalogue: {exc}").stop() from None
         for site in catalogue.values():
             register_spider(self, spider_class_for(site))

@@ -121,7 +121,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                  max_depth: Any = None, **kwargs: Any) -> None:
         start = canonical_url(url or "")
         if not start:
-            raise SpiderArgumentError("the news spider needs -a url=http(s)://... (a start page)")
+            raise SpiderArgumentError(
+                f"-a url={url!r}: expected an http(s):// start page" if url
+                else "the news spider needs -a url=http(s)://... (a start page)")
         self.start_url = start
         host = host_of(start)
         self.domains = [host.removeprefix("www.")]

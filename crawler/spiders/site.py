@@ -91,8 +91,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             self.date_window = DateWindow(since=since, until=self.date_window.until)
 
     def _select_sections(self, requested: Any) -> dict[str, str]:
-        if requested is None or not str(requested).strip():
+        if requested is None:
             return dict(self.site.sections)
+        if not str(requested).strip():  # `-a sections=$EMPTY`: not "every section"
+            raise SpiderArgumentError(
+                f"-a sections={requested!r}: name at least one section (or leave the argument "
+                f"out for all); choose from {', '.join(self.site.sections)}")
         names = [n.strip() for n in str(requested).split(",") if n.strip()]
         unknown = [n for n in names if n not in self.site.sections]
         if unknown:
