@@ -26,6 +26,7 @@ the environment, `-s` and `custom_settings` give the same value for every README
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADDON_PRIORITY = SETTINGS_PRIORITIES["addon"]
 
 
@@ -70,20 +70,33 @@ class Setting:
     minimum: float = 0
     maximum: float | None = None
     choices: tuple[str, ...] = ()  # for a str: the only values allowed (compared upper-case)
+    pattern: str = ""  # for a str: a regular expression the whole value must match
+    meaning: str = ""  # what `pattern` stands for, for the message
+
+
+# MongoDB's naming rules (a name the server refuses fails every write, with pymongo's InvalidName).
+_DATABASE_NAME = Setting("newscrawl", pattern=r'[^/\\. "$*<>:|?\x00]{1,63}',
+                         meaning="a MongoDB database name (1 to 63 characters, none of /\\. \"$*<>:|?)")
 
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
+_COLLECTION = r"(?!system\.)[^$\x00]{1,120}"
+_COLLECTION_MEANING = "a MongoDB collection name (no $, not starting with system.)"
+
 # The README "Settings" tables, in their order. Defaults live here and nowhere else.
 SETTINGS: dict[str, Setting] = {
     # Database. Empty MONGO_URI = the embedded default: an nx-27017 server under VAR_DIR.
     "MONGO_URI": Setting(""),
-    "MONGO_DATABASE": Setting("newscrawl"),
-    "MONGO_COLLECTION": Setting("articles"),
-    "MONGO_RUNS_COLLECTION": Setting("crawl_runs"),
+    "MONGO_DATABASE": _DATABASE_NAME,
+    "MONGO_COLLECTION": Setting("articles", pattern=_COLLECTION, meaning=_COLLECTION_MEANING),
+    "MONGO_RUNS_COLLECTION": Setting("crawl_runs", pattern=_COLLECTION,
+                                     meaning=_COLLECTION_MEANING),
     "MONGO_TIMEOUT_MS": Setting(5000, int, 100, 600_000),
-    "VAR_DIR": Setting(str(PROJECT_ROOT / "var")),
+    # Relative to the working directory (made absolute once): beside the package it was not
+    # writable from an installed wheel or a Scrapyd egg; `make crawl` runs from the checkout.
+    "VAR_DIR": Setting("var"),
     "EMBEDDED_DB_PORT": Setting(27117, int, 1, 65535),
     "STORE_BATCH_SIZE": Setting(100, int, 1),
     "STORE_FLUSH_SECONDS": Setting(5.0, float, 0.1),
@@ -185,6 +198,8 @@ def parse_setting(name: str, value: Any, *, source: str = "") -> Any:
             raise SettingError(f"{where}: must be at most {spec.maximum:g}").stop()
         return number
     text = "" if value is None else str(value).strip()
+    if spec.pattern and not re.fullmatch(spec.pattern, text):
+        raise SettingError(f"{where}: expected {spec.meaning}").stop()
     if spec.choices:
         if text.upper() not in spec.choices:
             raise SettingError(f"{where}: expected one of {', '.join(spec.choices)}").stop()
@@ -204,7 +219,8 @@ def apply(settings: BaseSettings) -> None:
         settings.set(name, spec.default, priority="addon")  # below any operator's value
         settings.set(name, parse_setting(name, settings[name]),
                      priority=settings.getpriority(name) or ADDON_PRIORITY)
-    var_dir = Path(settings["VAR_DIR"])
+    var_dir = Path(settings["VAR_DIR"]).expanduser().absolute()
+    settings.set("VAR_DIR", str(var_dir), priority=settings.getpriority("VAR_DIR") or ADDON_PRIORITY)
     for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks")):
         if not settings[name]:
             settings.set(name, str(default), priority=settings.getpriority(name) or ADDON_PRIORITY)

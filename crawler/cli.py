@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # The demo site ships inside the package (package data), so `newscrawl demo` works from a wheel.
 DEMO_SITE = resources.files("crawler").joinpath("demo_site")
@@ -120,6 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # SCRAPY_SETTINGS_MODULE, not a scrapy.cfg: an installed newscrawl has none.
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
                "SITES_FILE": str(catalogue), "MONGO_DATABASE": database,
+               "VAR_DIR": settings.get("VAR_DIR"),  # absolute: the crawl runs in `tmp`
                "AUTOTHROTTLE_ENABLED": "false", "LOG_LEVEL": "WARNING",
                "ALLOW_PRIVATE_ADDRESSES": "true"}  # the demo site is on 127.0.0.1
         started = time.monotonic()
@@ -219,6 +220,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (DatabaseUnavailable, RuntimeError) as exc:
         print(f"newscrawl export: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # -o in a missing or read-only directory, a full disk
+        print(f"newscrawl export: cannot write {args.output}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2 if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)) else 1
     if args.output:
         print(f"{count} articles written to {args.output}", file=sys.stderr)
     return 0
@@ -297,6 +302,18 @@ def _at_least(minimum: int) -> Any:
     return parse
 
 
+def _database_name(text: str) -> str:
+    """An argparse type: a name MongoDB accepts for a database (crawler.addon's rule)."""
+    import re
+
+    from crawler.addon import SETTINGS
+
+    spec = SETTINGS["MONGO_DATABASE"]
+    if not re.fullmatch(spec.pattern, text):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {spec.meaning}")
+    return text
+
+
 def version_line() -> str:
     """`newscrawl --version`: this package's version and the Scrapy and Python it runs on."""
     import platform
@@ -311,8 +328,15 @@ def version_line() -> str:
             f"Python {platform.python_version()})")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (the usage text is behind --help), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (`{self.prog} --help` shows the usage)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newscrawl", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="newscrawl", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -336,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(func=cmd_extract)
 
     demo = commands.add_parser("demo", help="crawl the bundled fixture site offline")
-    demo.add_argument("--database", default="newscrawl_demo", help="database name to fill")
+    demo.add_argument("--database", type=_database_name, default="newscrawl_demo",
+                      help="database name to fill")
     demo.set_defaults(func=cmd_demo)
 
     db = commands.add_parser("db", help="the embedded default database")

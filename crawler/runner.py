@@ -105,11 +105,13 @@ class _Progress:
         self.stream.write(f"\r\x1b[K{line}")
         self.stream.flush()
 
-    def site_finished(self, site: str) -> None:
+    def site_finished(self, result: Any, site: str) -> Any:
+        """A crawl's Deferred callback: print the site's line, pass the result on."""
         self.done += 1
         prefix = "\r\x1b[K" if self.live else ""
         self.stream.write(f"{prefix}{summary_line(site, finished_stats(self.crawlers[site]))}\n")
         self.stream.flush()
+        return result
 
     def stop(self) -> None:
         if self._loop is not None and self._loop.running:
@@ -192,7 +194,7 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
         progress = _Progress(crawlers)
         for site, crawler in crawlers.items():
             finished = process.crawl(crawler, **kwargs)
-            finished.addBoth(lambda result, site=site: (progress.site_finished(site), result)[1])
+            finished.addBoth(progress.site_finished, site)
         progress.start()
         try:
             process.start()

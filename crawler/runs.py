@@ -87,6 +87,14 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_key(spider: Spider) -> str:
+    """What a run record is filed under: the `source` of the articles it stores, so that
+    `newscrawl stats` shows one row per site and a run is compared with the previous run of the
+    same site. A catalogue spider's source is its name; the `news` spider's is its start URL's
+    host (`source_key`), not "news" (every `news` crawl would share one history)."""
+    return str(getattr(spider, "source_key", None) or spider.name)
+
+
 def judge_run(figures: Mapping[str, Any], finish_reason: str | None,
               previous: Mapping[str, Any] | None, *, max_error_rate: float) -> str | None:
     """Why the run failed, or None when it did not.
@@ -141,14 +149,15 @@ class RunRecorder:
         return recorder
 
     def spider_opened(self, spider: Spider) -> None:
-        self.previous = self.runs.latest(spider.name)
+        self.previous = self.runs.latest(run_key(spider))
         # Did the last run reach the end of its listings? If it was interrupted, killed or cut by
         # the time limit, the incremental middleware paginates again to catch up.
         complete = self.previous is None or (self.previous.get("status") == "ok"
                                              and self.previous.get("finish_reason") == "finished")
         self.stats.set_value("newscrawl/previous_run_complete", complete)
         self.runs.start({
-            "run_id": self.run_id, "spider": spider.name, "host": socket.gethostname(),
+            "run_id": self.run_id, "spider": run_key(spider), "spider_name": spider.name,
+            "host": socket.gethostname(),
             "pid": os.getpid(), "started_at": self.started_at, "status": "running",
         })
 

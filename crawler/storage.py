@@ -27,6 +27,7 @@ from pymongo.errors import (
     OperationFailure,
     PyMongoError,
 )
+from pymongo.uri_parser import parse_uri
 
 from crawler.errors import DatabaseUnavailable
 from crawler.logs import LogOnce
@@ -59,6 +60,17 @@ def content_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
+def _has_credentials(uri: str) -> bool:
+    """
+    >>> _has_credentials("mongodb://bob:pw@db:27017/"), _has_credentials("mongodb://db/")
+    (True, False)
+    """
+    try:
+        return bool(parse_uri(uri, warn=True).get("username"))
+    except Exception:  # a malformed URI: its own message says so
+        return False
+
+
 def connect(uri: str, database: str, *, timeout_ms: int = 5000) -> Database[dict[str, Any]]:
     """A database handle after a successful ping, or `DatabaseUnavailable`."""
     try:
@@ -77,6 +89,14 @@ def connect(uri: str, database: str, *, timeout_ms: int = 5000) -> Database[dict
             f"cannot reach MongoDB at {mask_uri(uri)}: {mask_uri(reason)}"
         ) from None
     except Exception as exc:  # a malformed URI raises ValueError/ConfigurationError
+        if _has_credentials(uri) and not isinstance(exc, ValueError):
+            # pymongo's SCRAM exchange against a server without users (the embedded nx-27017
+            # answers a login without its `payload`) fails with a bare KeyError('payload')
+            raise DatabaseUnavailable(
+                f"cannot log in to MongoDB at {mask_uri(uri)}: the server does not support the "
+                f"login MONGO_URI gives (a user and password against a server without users, "
+                f"such as the embedded database?); remove them from MONGO_URI or create the user"
+            ) from None
         raise DatabaseUnavailable(f"cannot use MONGO_URI {mask_uri(uri)}: {mask_uri(str(exc))}") from None
     return client[database]
 

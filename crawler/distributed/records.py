@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from crawler.distributed.connection import worker_id
-from crawler.runs import RunRecorder, judge_run, summarise_stats
+from crawler.runs import RunRecorder, judge_run, run_key, summarise_stats
 from crawler.storage import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -49,11 +49,11 @@ class RoundRunRecorder(RunRecorder):
     def spider_opened(self, spider: Spider) -> None:
         self.run_id = self.stats.get_value("newscrawl/run_id") or self.run_id
         self.worker = self.stats.get_value("distributed/worker") or worker_id()
-        self.previous = self.runs.latest(spider.name, excluding=self.run_id)
+        self.previous = self.runs.latest(run_key(spider), excluding=self.run_id)
         entry = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": self.started_at,
                  "status": "running", "seeded": bool(self.stats.get_value("distributed/seeded"))}
         self._update({"$setOnInsert": {
-            "run_id": self.run_id, "spider": spider.name, "host": entry["host"], "distributed": True,
+            "run_id": self.run_id, "spider": run_key(spider), "host": entry["host"], "distributed": True,
             "started_at": self.started_at, "status": "running", "schema_version": SCHEMA_VERSION,
         }, "$set": {f"workers.{self.worker}": entry}}, upsert=True)
 

@@ -135,6 +135,11 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         self._scheduled_articles: set[str] = set()
         self.home_url = urljoin(start, "/")
 
+    @property
+    def source_key(self) -> str:
+        """The `source` of the stored articles, and the key of the run records (crawler.runs)."""
+        return self.domains[0]
+
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -200,7 +205,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
             stats.inc_value("news/guess/not_stored_listing_url")
             logger.debug("not stored (%s URL): %s", reason, response.url)
         else:
-            item = article_item(response, self.crawler, source=self.domains[0], section=None)
+            item = article_item(response, self.crawler, source=self.source_key, section=None)
             if item is not None:
                 stats.inc_value("news/articles")
                 yield item
