@@ -103,11 +103,14 @@ def test_a_site_that_fails_entirely_does_not_stop_the_others(run_newscrawl, data
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert any(line.startswith("fixture_fr: ok") for line in lines)
-    assert lines[-1] == "FAILED: broken_fr: no response received"
+    # the cause named (crawler/network.py): port 9 on 127.0.0.1 refuses the connection
+    assert lines[-1].startswith("FAILED: broken_fr: no response received: connection refused (")
     assert sorted(stored_paths(database)) == sorted(ALL_PATHS)
     assert last_run(database, "fixture_fr")["status"] == "ok"
     broken_run = last_run(database, "broken_fr")
-    assert broken_run["failed"] is True and broken_run["failure_reason"] == "no response received"
+    assert broken_run["failed"] is True
+    assert broken_run["failure_reason"].startswith("no response received: connection refused (")
+    assert broken_run["network_errors"]["refused"] >= 1
 
 
 def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_path):
