@@ -33,13 +33,13 @@ def trap_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Static
 
 
 @pytest.fixture(scope="module")
-def crawl(trap_site, tmp_path_factory, mongo_uri) -> Iterator[dict[str, Any]]:
+def crawl(trap_site, tmp_path_factory, mongo_uri, mongo_client) -> Iterator[dict[str, Any]]:
     """One first crawl of the trap site into an empty database, shared by the tests below."""
     import subprocess
     import sys
     import uuid
 
-    from crawler.storage import connect, drop_database
+    from crawler.storage import drop_database
     from tests.conftest import ROOT, crawl_env
 
     site, articles = trap_site
@@ -51,7 +51,7 @@ def crawl(trap_site, tmp_path_factory, mongo_uri) -> Iterator[dict[str, Any]]:
          "-a", "max_pages=3000", "-a", "sources=sections"],
         cwd=ROOT, env=crawl_env(mongo_uri, name, tmp), capture_output=True, text=True,
         timeout=300)
-    database = connect(mongo_uri, name)
+    database = mongo_client[name]
     try:
         yield {"proc": proc, "documents": list(database["articles"].find({}, {"url": 1})),
                "requests": site.paths(), "articles": articles}
