@@ -15,6 +15,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element as Element
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +53,32 @@ def trafilatura_opinion(html: str, url: str) -> SecondOpinion:
     return SecondOpinion(body=body, authors=authors)
 
 
+def trafilatura_authors(tree: Element) -> list[str]:
+    """trafilatura's byline rules (its author XPaths, then its name normalisation) on our tree.
+
+    Only the XPath part of `trafilatura.metadata.extract_author`: that function first deep-copies
+    the tree to prune comments and related boxes (4 ms median); the XPaths alone find the same
+    names on dev + wide (2.8 ms median, on the 18% of pages where our rules find no author).
+    Internal modules of the pinned trafilatura 2.3.1.
+    """
+    try:
+        from trafilatura.json_metadata import normalize_authors
+        from trafilatura.metadata import extract_metainfo
+        from trafilatura.xpaths import AUTHOR_XPATHS
+
+        found = extract_metainfo(tree, AUTHOR_XPATHS, len_limit=120)
+        author = normalize_authors(None, found) if found else None
+    except Exception:  # as above: a failure of the second opinion is no author
+        logger.debug("trafilatura's author rules failed", exc_info=True)
+        return []
+    return [a for a in _AUTHOR_SPLIT_RE.split(author or "") if a.strip()]
+
+
 def htmldate_published(html: str, url: str) -> str | None:
     """htmldate's publication date (YYYY-MM-DD, it gives no reliable time), or None.
 
     `extensive_search` (the default) reads free text too: on the wide set it finds the right day
-    on 3 more pages than without it, for 0.2 ms more (median).
+    on 2 more pages than without it.
     """
     try:
         from htmldate import find_date

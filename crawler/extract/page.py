@@ -14,13 +14,18 @@ import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract import authors as author_rules
 from crawler.extract.body import extract_body
 from crawler.extract.datefinder import RawDate, find_dates
 from crawler.extract.document import decode_html, parse_html
-from crawler.extract.fallback import SecondOpinion, htmldate_published, trafilatura_opinion
+from crawler.extract.fallback import (
+    SecondOpinion,
+    htmldate_published,
+    trafilatura_authors,
+    trafilatura_opinion,
+)
 from crawler.extract.jsonld import JsonLd, as_text, as_url, type_names
 from crawler.extract.language import choose_language, primary_subtag
 from crawler.extract.metatags import MetaTags
@@ -49,13 +54,12 @@ _SUBTITLE_CLASS_RE = re.compile(
 _MIN_ARTICLE_TEXT = 400
 
 # When the own body is weak, trafilatura is asked (issue 14). "Weak" = shorter than half the
-# page's main text (the <p> blocks of 80+ characters), or empty. Measured on dev + wide (230
-# pages with a body or snippet truth, 427 pages for the timing): this triggers on 6% of the
-# pages; taking trafilatura's body there when it is 1.2x longer than ours lifts the mean body
-# F1 from 0.961 to 0.964 (dev) and 0.896 to 0.919 (wide, snippet pages included) and halves
-# the pages below F1 0.5 (11 -> 5). A wider trigger (our body > 1.1x the main text: too much
-# boilerplate) gains another 0.013 on wide but calls trafilatura on 40% of the pages, which
-# breaks the speed floor (median <= 0.35x trafilatura's); not taken.
+# page's main text (the <p> blocks of 80+ characters), or empty: 6% of the 427 dev + wide pages.
+# Taking trafilatura's body there when it is 1.2x longer than ours: wide body F1 0.928 -> 0.939,
+# snippets 0.877 -> 0.891, pages below F1 0.5: 4 -> 2; dev unchanged (0.963). Also asking it
+# when our body is longer than 1.1x the main text (boilerplate kept) would gain about 0.013
+# more on wide but runs trafilatura on 40% of the pages, which breaks the speed floor (median
+# <= 0.35x trafilatura's); not taken.
 BODY_WEAK_RATIO = 0.5
 BODY_FALLBACK_GAIN = 1.2
 # Both extractors failed: fewer characters than a couple of sentences on a page with this much
@@ -271,10 +275,17 @@ class ArticlePage:
             return names, method
         if "_second_opinion" in self.__dict__:
             # already computed for a weak body: its authors cost nothing more
-            found = [n for n in (author_rules.clean_name(a) for a in self._second_opinion.authors)
-                     if n]
-            if found:
-                return found, "trafilatura"
+            candidates = self._second_opinion.authors
+        elif self.tree is not None:
+            # issue 14: no own author on 78 of 427 dev + wide pages; trafilatura's byline
+            # XPaths lift author F1 on wide from 0.763 to 0.805 (dev unchanged), 2.8 ms a call
+            candidates = trafilatura_authors(self.tree)
+        else:
+            candidates = []
+        found = [n for n in (author_rules.clean_name(a) for a in candidates)
+                 if n and not author_rules.is_site_name(n, self._site_keys)]
+        if found:
+            return author_rules.unique_names(found), "trafilatura"
         return [], "none"
 
     def _own_authors(self) -> tuple[list[str], str]:
@@ -287,8 +298,11 @@ class ArticlePage:
                 return names, "css"
         people, organisations = author_rules.jsonld_people_and_organisations(
             self.jsonld.get("author") or self.jsonld.get("creator"), self.jsonld.resolve)
-        if people:
+        if people and not self._all_site_names(people):
             return people, "jsonld"
+        if people:
+            # the outlet's name as a person: a byline on the page may name the writer
+            return self._byline_or(people, "jsonld", "jsonld-organisation")
         if organisations:
             # the publisher named as author: a byline on the page may still name the person
             body = self._body_element
@@ -297,10 +311,12 @@ class ArticlePage:
             if bylines and not any(b.casefold() in keys for b in bylines):
                 return bylines, "html-byline"
             return organisations, "jsonld-organisation"
-        found = author_rules.meta_authors(self.meta.all(
+        found = author_rules.meta_authors(site_keys=self._site_keys, values=self.meta.all(
             "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
             "sailthru.author", "byl", "twitter:data1" if self.meta.first("twitter:label1",
                                                                          ) else "_"))
+        if found and self._all_site_names(found):
+            return self._byline_or(found, "meta", "meta-organisation")
         if found:
             return found, "meta"
         body = self._body_element
@@ -311,6 +327,38 @@ class ArticlePage:
             return found, "html-byline"
         found = author_rules.text_byline_authors(self._short_texts())
         return found, "text-byline" if found else "none"
+
+    @cached_property
+    def _site_keys(self) -> list[str]:
+        """The outlet's names, compared loosely: og:site_name, publisher, host name."""
+        names = [self.meta.first("og:site_name"), self.meta.first("application-name")]
+        publisher = self.jsonld.get("publisher")
+        if isinstance(publisher, dict):
+            names.append(as_text(publisher.get("name")))
+        try:
+            host = urlsplit(self.url).hostname or ""
+        except ValueError:
+            host = ""
+        names.append(host)
+        keys = [author_rules.site_key(n) for n in names if n]
+        # "LN - Lübecker Nachrichten": each part names the site
+        for name in names:
+            if name and " - " in name:
+                keys.extend(author_rules.site_key(part) for part in name.split(" - "))
+        return [k for k in keys if k]
+
+    def _all_site_names(self, names: list[str]) -> bool:
+        return all(author_rules.is_site_name(n, self._site_keys) for n in names)
+
+    def _byline_or(self, names: list[str], method: str, fallback_method: str) -> tuple[
+            list[str], str]:
+        """A visible byline naming someone else than the outlet, else the outlet's names."""
+        body = self._body_element
+        bylines = author_rules.html_authors(body) if body is not None else []
+        # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line
+        if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines):
+            return bylines, "html-byline"
+        return names, fallback_method if fallback_method else method
 
     def _short_texts(self, limit: int = 3000) -> list[str]:
         """Texts of small elements in document order (bylines, date lines)."""
@@ -347,9 +395,8 @@ class ArticlePage:
     def _raw_dates(self) -> tuple[RawDate | None, RawDate | None]:
         """The own dates; htmldate's day when the page gave no publication date at all.
 
-        On dev + wide the own rules find no date on 24 of 427 pages; htmldate gets the right
-        day on 12 of the 296 wide pages with a date truth where we had none (day accuracy
-        0.885 -> 0.926 on wide, dev unchanged), at 1.5 ms per call (median).
+        On dev + wide the own rules find no date on 24 of 427 pages; htmldate's day lifts day
+        accuracy on wide from 0.885 to 0.919 (dev unchanged), at 1.5 ms per call (median).
         """
         published, updated = self._own_raw_dates
         if published is None and self.tree is not None:
@@ -554,7 +601,8 @@ class ArticlePage:
 
 
 _AUTHOR_CONFIDENCE = {"css": 1.0, "jsonld": 0.9, "meta": 0.8, "html-byline": 0.7,
-                      "jsonld-organisation": 0.6, "text-byline": 0.5, "trafilatura": 0.5}
+                      "jsonld-organisation": 0.6, "meta-organisation": 0.6, "text-byline": 0.5,
+                      "trafilatura": 0.5}
 
 
 def _field(method: str, confidence: float) -> dict[str, Any]:
