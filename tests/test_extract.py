@@ -491,3 +491,13 @@ def test_the_date_is_cut_out_of_a_date_element_that_says_more():
     item = _page("", body).to_item()
 
     assert item["published_raw"] == {"text": "12 mars 2024 10:15", "where": "html:date-class"}
+
+
+@pytest.mark.parametrize(("raw", "name"), [
+    ("Sam Stein Senior Politics Editor", "Sam Stein"),
+    ("Laura E Adkins December", "Laura E Adkins"),
+    ("Jeanne Dupont Redakteurin", "Jeanne Dupont"),
+    ("Mark Senior", "Mark Senior"),  # two words: a surname, not a role
+])
+def test_a_role_or_month_run_into_a_name_is_cut(raw, name):
+    assert clean_name(raw) == name

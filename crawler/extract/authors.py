@@ -48,6 +48,17 @@ _TAIL_RE = re.compile(
     r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\ble\s+\d|\bam\s+\d|\d{1,2}[./]\d).*$",
     re.IGNORECASE,
 )
+# a byline run into the writer's role or the date: "Sam Stein Senior Politics Editor",
+# "Laura E Adkins December"; cut at the first such word when at least two words of name
+# remain (month names that are also first names, such as May or June, are left out)
+_ROLE_TAIL_RE = re.compile(
+    r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:senior|chief|staff|editor|editors|reporter|"
+    r"correspondent|contributor|columnist|writer|redakteur|redakteurin|korrespondent|"
+    r"korrespondentin|rédacteur|rédactrice|journaliste|journalist|periodista|redactor|"
+    r"redactora|january|february|september|october|november|december|jan|feb|sept?|oct|"
+    r"nov|dec)\b.*$",
+    re.IGNORECASE,
+)
 _NOT_A_NAME = frozenset({
     "admin", "administrator", "staff", "editor", "redaction", "rédaction", "redaktion",
     "anonymous", "unknown", "null", "none", "guest", "author", "by", "par", "von",
@@ -74,6 +85,9 @@ def clean_name(raw: str) -> str | None:
     name = _EMAIL_RE.sub("", name)
     name = _HANDLE_RE.sub("", name)
     name = _TAIL_RE.sub("", name)
+    role = _ROLE_TAIL_RE.match(name)
+    if role:
+        name = role.group("name")
     name = name.strip(" \t,;:|-–—·•()[]\"'“”«»")
     if not name or _DIGIT_RE.search(name) or len(name) < 2:
         return None
@@ -183,8 +197,7 @@ def is_site_name(name: str, site_keys: Iterable[str]) -> bool:
     key = site_key(name)
     for site in site_keys:
         if site and key and (key == site or (len(site) >= 4 and site in key)
-                             or (len(key) >= 2 and key in site and len(key) >= 0.5 * len(site))
-                             or key == "".join(w[0] for w in site.split() if w)):
+                             or (len(key) >= 2 and key in site and len(key) >= 0.5 * len(site))):
             return True
     return False
 
@@ -233,11 +246,19 @@ def _byline_names(element: Element) -> list[str]:
 
 
 _COMPILED_BYLINE_SELECTORS = tuple(etree.XPath(x) for x in _BYLINE_SELECTORS)
+# one pass that matches whenever any selector above could: most pages without a byline are
+# then done in one pass instead of six (issue 14: 1.4 -> 0.3 ms on pages without one)
+_ANY_BYLINE = etree.XPath(
+    "boolean(.//*[contains(@class, 'author') or contains(@class, 'byline')"
+    " or contains(@id, 'byline') or contains(@itemprop, 'author') or @rel='author']"
+    " | .//address)")
 
 
 def html_authors(root: Element) -> list[str]:
     """Names from the first byline markup of the article: itemprop/rel author, author/byline
     classes, <address>; co-authors are the matches next to it (same parent)."""
+    if not _ANY_BYLINE(root):
+        return []
     for xpath in _COMPILED_BYLINE_SELECTORS:
         try:
             elements = xpath(root)
