@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from crawler.params import ParamLearner
-from crawler.paramstore import ParamStore
+from crawler.storage import ParamStore
 
 SITE = "https://www.example.com"
 
