@@ -161,9 +161,11 @@ class ParamLearner:
             return []
         kept_names = {k.lower() for k, _ in parse_qsl(canonical.query, keep_blank_values=True)}
         observations = []
+        overrides = self._overrides.get(host, _Overrides())
         for name in dict.fromkeys(k.lower() for k, _ in parse_qsl(fetched.query,
                                                                   keep_blank_values=True)):
-            if is_tracking_param(name) or name in PAGINATION_PARAMS:
+            if (is_tracking_param(name) or name in PAGINATION_PARAMS or name in overrides.keep
+                    or name in overrides.drop):  # nothing to learn: fixed, paging, or catalogue
                 continue
             record = self._records.setdefault((host, name), ParamRecord(host, name))
             was_learnt = record.learnt_at is not None
@@ -185,7 +187,8 @@ class ParamLearner:
         if head != canonical.rstrip("/") or not head or not _SUFFIX_RE.fullmatch(last.lower()):
             return []
         name = "/" + last.lower()
-        if last.lower() in PAGINATION_PARAMS:
+        overrides = self._overrides.get(host, _Overrides())
+        if last.lower() in PAGINATION_PARAMS or name in overrides.keep or name in overrides.drop:
             return []
         self._suffix_slash.setdefault(host, {})[name] = canonical.endswith("/")
         record = self._records.setdefault((host, name), ParamRecord(host, name))
