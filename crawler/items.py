@@ -32,4 +32,5 @@ class ArticleItem(scrapy.Item):
     body = scrapy.Field()  # plain text, paragraphs separated by blank lines
     image_url = scrapy.Field()
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
+    extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)
     timezone_hint = scrapy.Field()  # IANA name or "+01:00" guessed from the page; not stored

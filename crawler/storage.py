@@ -39,7 +39,7 @@ from crawler.urls import mask_uri
 logger = logging.getLogger(__name__)
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the `extraction` sub-document (issue 14)
 # Fields the store owns; everything else in a document comes from the item.
 _BOOKKEEPING = ("first_seen_at", "last_seen_at", "changed_at", "run_id", "schema_version", "revision")
 

@@ -255,7 +255,7 @@ def test_a_silent_port_is_not_taken_for_a_database(tmp_path):
 # --- the packaged demo site ------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_demo_runs_from_an_installed_wheel(mongo_uri, tmp_path):
+def test_demo_runs_from_an_installed_wheel(mongo_uri, mongo_client, tmp_path):
     source = tmp_path / "source"
     source.mkdir()
     for name in ("crawler", "pyproject.toml", "setup.py", "README.md"):
@@ -286,5 +286,5 @@ def test_demo_runs_from_an_installed_wheel(mongo_uri, tmp_path):
     assert str(installed) in subprocess.run(
         [sys.executable, "-c", "import crawler; print(crawler.__file__)"], cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True, text=True).stdout
-    from crawler.storage import connect, drop_database
-    drop_database(connect(mongo_uri, database))
+    from crawler.storage import drop_database
+    drop_database(mongo_client[database])

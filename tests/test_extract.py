@@ -11,6 +11,7 @@ from crawler.extract import ArticlePage
 from crawler.extract.authors import clean_name, split_names
 from crawler.extract.datefinder import label_dates, url_date
 from crawler.extract.document import parse_html
+from crawler.extract.fallback import SecondOpinion
 from crawler.extract.jsonld import parse_jsonld_text
 from crawler.extract.language import choose_language, detect_language
 from crawler.extract.title import strip_site_name
@@ -357,7 +358,7 @@ def test_item_has_exactly_the_item_fields():
     assert set(item) == {
         "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
         "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
-        "fetched_at", "timezone_hint",
+        "fetched_at", "timezone_hint", "extraction",
     }
     assert item["fetched_at"] is fetched
     assert item["section"] == "tech"
@@ -376,3 +377,127 @@ def test_canonical_and_image_urls_are_made_absolute():
 def test_parse_html_rejects_empty_documents():
     assert parse_html("") is None
     assert parse_html("<!-- only a comment -->") is None
+
+
+# ---------------------------------------------------------------- second opinion (issue 14)
+
+
+def _weak_body_page() -> ArticlePage:
+    """Four paragraphs of prose the own extractor reads, in a page whose main text is 3x that."""
+    hidden_prose = "".join(f"<p>{PROSE} Suite {i}.</p>" for i in range(8))
+    body = (_article_body() + f'<div class="share-tools" role="navigation">{hidden_prose}</div>')
+    return _page('<meta property="og:type" content="article">', body)
+
+
+def test_a_body_short_for_the_page_text_is_replaced_by_trafilaturas(monkeypatch):
+    longer = "\n\n".join(f"{PROSE} Suite {i}." for i in range(12))
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body=longer, authors=["Jeanne Dupont"]))
+
+    item = _weak_body_page().to_item()
+
+    assert item["body"] == longer
+    assert item["extraction"]["body"] == {"method": "trafilatura", "confidence": 0.7}
+    # its authors come free with the call made for the body
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["extraction"]["authors"]["method"] == "trafilatura"
+
+
+def test_a_weak_body_is_kept_when_trafilatura_finds_no_more(monkeypatch):
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body=PROSE))
+
+    item = _weak_body_page().to_item()
+
+    assert item["body"].startswith(PROSE)
+    assert item["extraction"]["body"] == {"method": "own", "confidence": 0.4}
+
+
+def test_a_sound_body_never_asks_trafilatura(monkeypatch):
+    def fail(html, url):
+        raise AssertionError("trafilatura called for a sound body")
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion", fail)
+
+    item = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                          "author": {"@type": "Person", "name": "Jeanne Dupont"}}),
+                 _article_body()).to_item()
+
+    assert item["extraction"]["body"] == {"method": "own", "confidence": 0.9}
+    assert item["extraction"]["authors"] == {"method": "jsonld", "confidence": 0.9}
+    assert item["extraction"]["title"] == {"method": "jsonld+h1", "confidence": 0.95}
+
+
+def test_a_page_whose_body_both_extractors_miss_gets_an_empty_body(monkeypatch):
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body="Abonnez-vous."))
+    prose = "".join(f"<p>{PROSE} {i}.</p>" for i in range(8))
+    page = _page('<meta property="og:type" content="article">',
+                 f'<h1>Un titre</h1><p>Abonnez-vous.</p><div hidden>{prose}</div>')
+
+    item = page.to_item()
+
+    assert item["body"] == ""  # the validator drops it as no_body: never stored empty
+    assert item["extraction"]["body"] == {"method": "none", "confidence": 0.0}
+
+
+def test_trafilaturas_byline_rules_name_the_author_when_ours_find_none():
+    body = (_article_body().replace("</h1>", '</h1><span class="journalist-name">Jeanne Dupont'
+                                              "</span>"))
+
+    item = _page('<meta property="og:type" content="article">', body).to_item()
+
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["extraction"]["authors"] == {"method": "trafilatura", "confidence": 0.5}
+
+
+def test_htmldate_gives_the_day_when_the_page_has_no_date_markup():
+    body = _article_body().replace("</article>", "<p>Paris, 12/03/2024</p></article>")
+
+    item = _page('<meta property="og:type" content="article">', body,
+                 url="https://news.example.fr/un-article").to_item()
+
+    assert item["published_raw"] == {"text": "2024-03-12", "where": "htmldate"}
+    assert item["extraction"]["published"] == {"method": "htmldate", "confidence": 0.5}
+
+
+def test_the_outlet_named_as_author_gives_way_to_the_visible_byline():
+    head = ('<meta property="og:site_name" content="Le Courrier">'
+            '<meta name="author" content="Le Courrier">')
+    body = _article_body().replace("</h1>", '</h1><p class="byline">Par Jeanne Dupont</p>')
+
+    item = _page(head, body).to_item()
+
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["extraction"]["authors"]["method"] == "html-byline"
+
+
+@pytest.mark.parametrize(("values", "names"), [
+    (["Sophie Foster", "https://news.example.fr/authors/sophie-foster/", "sophie-foster"],
+     ["Sophie Foster"]),
+    (["Emma Mackenzie", "(Image: Getty Images/iStockphoto)"], ["Emma Mackenzie"]),
+    (["Le Courrier - Jeanne Dupont"], ["Jeanne Dupont"]),
+])
+def test_author_meta_tags_skip_profile_urls_slugs_credits_and_the_outlet(values, names):
+    head = '<meta property="og:site_name" content="Le Courrier">' + "".join(
+        f'<meta name="author" content="{v}">' for v in values)
+
+    assert _page(head, _article_body()).authors == names
+
+
+def test_the_date_is_cut_out_of_a_date_element_that_says_more():
+    body = _article_body().replace(
+        "</h1>", '</h1><div class="date">Paris · 12 mars 2024 10:15 · 3 min</div>')
+
+    item = _page("", body).to_item()
+
+    assert item["published_raw"] == {"text": "12 mars 2024 10:15", "where": "html:date-class"}
+
+
+@pytest.mark.parametrize(("raw", "name"), [
+    ("Sam Stein Senior Politics Editor", "Sam Stein"),
+    ("Laura E Adkins December", "Laura E Adkins"),
+    ("Jeanne Dupont Redakteurin", "Jeanne Dupont"),
+    ("Mark Senior", "Mark Senior"),  # two words: a surname, not a role
+])
+def test_a_role_or_month_run_into_a_name_is_cut(raw, name):
+    assert clean_name(raw) == name

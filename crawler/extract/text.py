@@ -11,7 +11,6 @@ from lxml import etree
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
 
-_SPACE_RE = re.compile(r"\s+")
 # invisible characters that pages sprinkle in titles and bylines
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u200e\u200f\ufeff\u00ad]")
 _STRING = etree.XPath("string()")
@@ -25,7 +24,11 @@ def clean_text(value: object) -> str:
     """
     if not isinstance(value, str):
         return ""
-    return _SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", value)).strip()
+    if _INVISIBLE_RE.search(value):
+        value = _INVISIBLE_RE.sub("", value)
+    # str.split() splits on the same Unicode whitespace as \s and is 3x faster than a regex
+    # substitution on paragraph-sized strings (issue 14: 10.8 -> 4.5 us for 400 characters)
+    return " ".join(value.split())
 
 
 def text_content(element: Element) -> str:
