@@ -398,3 +398,45 @@ def catalogue_sites(settings_sites_file: str | None, keys: Sequence[str] = ()) -
     if unknown:
         raise KeyError(f"unknown site(s) {', '.join(unknown)}; sites: {', '.join(catalogue)}")
     return [catalogue[k] for k in keys] if keys else list(catalogue.values())
+
+
+def print_params(observed: Iterable[dict[str, Any]], sites: Iterable[Site], out: TextIO) -> int:
+    """`newscrawl sites --params`: the URL parameters learnt per host, and the catalogue's word.
+
+    One row per (host, parameter) the database holds evidence for: `learnt` (stripped from the
+    host's links), `kept` (a canonical kept it: never stripped) or `learning` (fewer pages than
+    PARAMS_MIN_PAGES so far); then the catalogue's keep_params / drop_params, which win.
+    Returns the number of learnt parameters.
+    """
+    overrides = {}
+    for site in sites:
+        for domain in site.domains:
+            host = domain.lower().removeprefix("www.")
+            for name in site.keep_params:
+                overrides[(host, name)] = f"keep_params ({site.key})"
+            for name in site.drop_params:
+                overrides[(host, name)] = f"drop_params ({site.key})"
+    rows = [["host", "parameter", "status", "dropped", "kept", "learnt at (UTC)", "catalogue"]]
+    learnt = 0
+    seen = set()
+    for document in observed:
+        host, name = str(document.get("host")), str(document.get("param"))
+        seen.add((host, name))
+        when = document.get("learnt_at")
+        status = ("kept" if document.get("kept_count") else "learnt" if when else "learning")
+        learnt += status == "learnt"
+        rows.append([host, name, status, str(document.get("dropped_count", 0)),
+                     str(document.get("kept_count", 0)),
+                     when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "-",
+                     overrides.get((host, name), "-")])
+    for (host, name), rule in sorted(overrides.items()):
+        if (host, name) not in seen:
+            rows.append([host, name, "catalogue", "-", "-", "-", rule])
+    if len(rows) == 1:
+        out.write("no URL parameter learnt yet, and no keep_params / drop_params in the "
+                  "catalogue\n")
+        return 0
+    _table(rows, out)
+    hosts = {row[0] for row in rows[1:] if row[2] == "learnt"}
+    out.write(f"\n{learnt} learnt parameter(s) on {len(hosts)} host(s)\n")
+    return learnt

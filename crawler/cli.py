@@ -7,6 +7,7 @@
     newscrawl db start|stop|status           the embedded default database
     newscrawl sites                          the catalogue: key, language, time zone, sources
     newscrawl sites --classify SITE URL ...  article / listing / next / ignored, and the rule
+    newscrawl sites --params                 URL parameters learnt per host, with their counts
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
     newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
@@ -262,10 +263,29 @@ def cmd_sites(args: argparse.Namespace) -> int:
                 verdict = classify_url(site, url)
                 sys.stdout.write(f"{verdict.role.value}\t{url}\t{verdict.rule}\n")
             return 0
+        if args.params:
+            return _print_params()
         print_sites(catalogue_sites(_settings().get("SITES_FILE")), sys.stdout)
     except (CatalogueError, KeyError) as exc:
         print(f"newscrawl sites: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _print_params() -> int:
+    """`newscrawl sites --params`: what the crawls learnt about URL parameters (crawler.params)."""
+    from crawler.checks import catalogue_sites, print_params
+    from crawler.database import open_database
+    from crawler.errors import DatabaseUnavailable
+    from crawler.storage import ParamStore
+
+    settings = _settings()
+    try:
+        observed = ParamStore(open_database(settings)).observed()
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"newscrawl sites --params: {exc}", file=sys.stderr)
+        return 1
+    print_params(observed, catalogue_sites(settings.get("SITES_FILE")), sys.stdout)
     return 0
 
 
@@ -406,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print how SITE's entry treats each URL: article, listing, next or "
                             "ignored, with the rule that decided")
     sites.add_argument("urls", nargs="*", metavar="URL", help="URLs to classify (with --classify)")
+    sites.add_argument("--params", action="store_true",
+                       help="URL parameters learnt per host (counts, when), and catalogue overrides")
     sites.set_defaults(func=cmd_sites)
     check = commands.add_parser("check-sites", help="fetch a section, a feed and an article of "
                                 "each site and report what looks broken")

@@ -6,7 +6,7 @@
   and releases the client when the crawl ends. Components never connect themselves:
 
       owner = DatabaseOwner.of(crawler)        # in a component's from_crawler
-      owner.articles, owner.runs               # ArticleStore, RunStore on the one client
+      owner.articles, owner.runs, owner.params # ArticleStore, RunStore, ParamStore on the one client
 
   When the database cannot be reached, the owner logs one line (password masked), marks the run
   failed and stops the crawl with `CloseSpider("database_unavailable")` when the spider opens;
@@ -34,7 +34,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from crawler.embedded import EmbeddedServer
 from crawler.errors import DatabaseUnavailable
-from crawler.storage import ArticleStore, RunStore, connect
+from crawler.storage import ArticleStore, ParamStore, RunStore, connect
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -141,10 +141,12 @@ class DatabaseOwner:
         self.problem = problem
         self._articles: ArticleStore | None = None
         self._runs: RunStore | None = None
+        self._params: ParamStore | None = None
         if database is not None:
             settings = crawler.settings
             self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
             self._runs = RunStore(database, settings.get("MONGO_RUNS_COLLECTION"))
+            self._params = ParamStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         _owners[crawler] = self
@@ -161,9 +163,11 @@ class DatabaseOwner:
             return cls(crawler, None, str(exc))
         owner = cls(crawler, database)
         assert owner._articles is not None and owner._runs is not None
+        assert owner._params is not None
         owner._articles.ensure_indexes()
         owner._articles.ensure_schema()
         owner._runs.ensure_indexes()
+        owner._params.ensure_indexes()
         return owner
 
     @classmethod
@@ -186,6 +190,12 @@ class DatabaseOwner:
     def runs(self) -> RunStore:
         assert self._runs is not None, "no database: ask through DatabaseOwner.of(crawler)"
         return self._runs
+
+    @property
+    def params(self) -> ParamStore:
+        """The URL parameters learnt from the sites (`crawler.params`), shared by every crawl."""
+        assert self._params is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._params
 
     def spider_opened(self) -> None:
         if self.database is None:

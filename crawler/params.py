@@ -20,7 +20,7 @@ The same rule learns copy suffixes of a path: a page at `<article>/amp/` (or `/p
 canonical is `<article>` teaches the suffix `amp`, recorded under the name "/amp"; once learnt,
 links ending in that segment lose it. Only a short word counts (never a number or "page").
 
-Pure: no I/O, no Scrapy. `crawler.paramstore.ParamStore` keeps the evidence in the database
+Pure: no I/O, no Scrapy. `crawler.storage.ParamStore` keeps the evidence in the database
 (collection `url_params`), so the next run, other spiders and distributed workers start with it:
 feed `ParamStore.record()` the `Observation`s that `observe()` returns, and `load()` what it
 reads back.
@@ -44,6 +44,14 @@ PAGINATION_PARAMS = frozenset({"page", "paged", "p", "pg", "pagenum", "page_num"
 # Evidence kept per parameter while it is being learnt: enough to decide, bounded per host.
 MAX_SAMPLE_PAGES = 10
 _SUFFIX_RE = re.compile(r"[a-z][a-z_-]{0,11}")
+
+
+def _same_page(url: str, netloc: str, path: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.netloc.lower() == netloc.lower() and parts.path.rstrip("/") == path
 
 
 def host_key(url: str) -> str:
@@ -153,9 +161,11 @@ class ParamLearner:
             return []
         kept_names = {k.lower() for k, _ in parse_qsl(canonical.query, keep_blank_values=True)}
         observations = []
+        overrides = self._overrides.get(host, _Overrides())
         for name in dict.fromkeys(k.lower() for k, _ in parse_qsl(fetched.query,
                                                                   keep_blank_values=True)):
-            if is_tracking_param(name) or name in PAGINATION_PARAMS:
+            if (is_tracking_param(name) or name in PAGINATION_PARAMS or name in overrides.keep
+                    or name in overrides.drop):  # nothing to learn: fixed, paging, or catalogue
                 continue
             record = self._records.setdefault((host, name), ParamRecord(host, name))
             was_learnt = record.learnt_at is not None
@@ -177,7 +187,8 @@ class ParamLearner:
         if head != canonical.rstrip("/") or not head or not _SUFFIX_RE.fullmatch(last.lower()):
             return []
         name = "/" + last.lower()
-        if last.lower() in PAGINATION_PARAMS:
+        overrides = self._overrides.get(host, _Overrides())
+        if last.lower() in PAGINATION_PARAMS or name in overrides.keep or name in overrides.drop:
             return []
         self._suffix_slash.setdefault(host, {})[name] = canonical.endswith("/")
         record = self._records.setdefault((host, name), ParamRecord(host, name))
@@ -193,13 +204,13 @@ class ParamLearner:
         """The URL without a learnt copy suffix (`.../slug/amp/` -> `.../slug/`)."""
         parts = urlsplit(url)
         host = host_key(url)
-        learnt = self._learnt.get(host)
+        overrides = self._overrides.get(host, _Overrides())
+        learnt = self._learnt.get(host, set()) | overrides.drop
         if not learnt:
             return url
         head, _, last = parts.path.rstrip("/").rpartition("/")
         name = "/" + last.lower()
-        if not head or name not in learnt or last.lower() in self._overrides.get(
-                host, _Overrides()).keep:
+        if not head or name not in learnt or name in overrides.keep:
             return url
         slash = self._suffix_slash.get(host, {}).get(name, parts.path.endswith("/"))
         return urlunsplit((parts.scheme, parts.netloc, head + ("/" if slash else ""),
@@ -225,11 +236,16 @@ class ParamLearner:
         return (name in overrides.drop or is_tracking_param(name)
                 or name in self._learnt.get(host, ()))
 
-    def unsettled(self, url: str) -> list[str]:
+    def unsettled(self, url: str, *, linked_from: str | None = None) -> list[str]:
         """The link's parameters nothing has decided on yet (not fixed, learnt, kept, paging).
+
+        A copy suffix counts from its first sight: from the evidence of one page, or, before
+        any, when the link is the page it was found on plus one short word (`<page>/amp/`).
 
         >>> ParamLearner().unsettled("https://h/a?utm_source=x&page=2&replytocom=4")
         ['replytocom']
+        >>> ParamLearner().unsettled("https://h/a/amp/", linked_from="https://h/a/")
+        ['/amp']
         """
         try:
             parts = urlsplit(url)
@@ -238,10 +254,15 @@ class ParamLearner:
         host = host_key(url)
         overrides = self._overrides.get(host, _Overrides())
         out = []
-        suffix = "/" + parts.path.rstrip("/").rpartition("/")[2].lower()
+        head, _, last = parts.path.rstrip("/").rpartition("/")
+        suffix = "/" + last.lower()
         record = self._records.get((host, suffix))
         if record is not None and record.learnt_at is None and not record.kept:
             out.append(suffix)  # a copy suffix seen once, not yet learnt
+        elif (record is None and linked_from and last.lower() not in PAGINATION_PARAMS
+              and suffix not in overrides.keep and _SUFFIX_RE.fullmatch(last.lower())
+              and head and _same_page(linked_from, parts.netloc, head)):
+            out.append(suffix)  # the page's own copy, met before any copy was read
         query = parts.query
         for name in dict.fromkeys(k.lower() for k, _ in parse_qsl(query, keep_blank_values=True)):
             record = self._records.get((host, name))

@@ -10,6 +10,9 @@ first section's scheme and host), so a profile can name a CMS's feed once for ev
 sitemap URL ending in `/robots.txt` stands for the sitemaps that robots.txt lists.
 `discover_feeds = true` also follows the feeds the home page declares (`<link rel="alternate">`).
 `sources` (default: every kind the entry lists) says which of sections, feeds and sitemaps run.
+`keep_params` / `drop_params` override what the crawler learns about the site's URL parameters
+(`crawler.params`): a parameter in `keep_params` is never stripped from a link (not even a
+tracking one), one in `drop_params` always is; `/amp` names a copy suffix of the path.
 
 Every entry is validated when the catalogue is loaded: a wrong type, an unknown key or a bad
 pattern raises `CatalogueError` naming the file, the site and the key, before any request is made.
@@ -69,6 +72,8 @@ class Site:
     origin: str = ""  # the file this entry came from, for messages
     home: str = ""  # the site's home page (feeds/sitemaps paths are resolved against it)
     discover_feeds: bool = False
+    keep_params: tuple[str, ...] = ()  # URL parameters never stripped (crawler.params)
+    drop_params: tuple[str, ...] = ()  # URL parameters always stripped
 
     @property
     def listed_sources(self) -> frozenset[str]:
@@ -104,7 +109,11 @@ _SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "profile": (str, False),
     "home": (str, False),
     "discover_feeds": (bool, False),
+    "keep_params": (list, False),
+    "drop_params": (list, False),
 }
+# a query parameter name, or "/word" for a copy suffix of the path (`/amp`, `/print`)
+_PARAM_NAME_RE = re.compile(r"/?[^\s=&?#/]+")
 
 
 def load_catalogue(extra_files: Iterable[str | Path] = ()) -> dict[str, Site]:
@@ -241,6 +250,17 @@ def _build_site(
                    "(add feeds = [...], discover_feeds = true or sitemaps = [...])")
     if not sources:
         raise fail("sources", "choose at least one of sections, feeds, sitemaps")
+    def param_names(name: str) -> tuple[str, ...]:
+        names = tuple(dict.fromkeys(v.lower() for v in strings(name)))
+        for text in names:
+            if not _PARAM_NAME_RE.fullmatch(text):
+                raise fail(name, f"{text!r} is not a URL parameter name (or /suffix)")
+        return names
+
+    keep_params, drop_params = param_names("keep_params"), param_names("drop_params")
+    if set(keep_params) & set(drop_params):
+        raise fail("drop_params", f"{sorted(set(keep_params) & set(drop_params))} also in "
+                   "keep_params")
     language = merged["language"].strip().lower()
     if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", language):
         raise fail("language", f"not a BCP 47 language tag: {merged['language']!r}")
@@ -269,6 +289,8 @@ def _build_site(
         origin=origin,
         home=home,
         discover_feeds=discover,
+        keep_params=keep_params,
+        drop_params=drop_params,
     )
 
 

@@ -10,8 +10,9 @@ With `traps=True` (issue 13) every article also links copies of itself that a fi
 list does not catch: WordPress comment-reply links (`?replytocom=N`), share links
 (`?share=twitter&nb=1`), a print view (`?print=1`), an AMP copy (`<path>amp/`, for paths ending
 in a slash) and related links carrying an unknown parameter (`?src_ctx=related`); every copy
-declares rel=canonical to the clean article URL (the server ignores query strings); and listing
-teasers carry WordPress-style excerpts, so that a home or section page has dated text as an
+declares rel=canonical to the clean article URL (the server ignores query strings); every listing
+has a "most read" box of `?src_ctx=plus-lus` links; and listing teasers carry WordPress-style
+excerpts, so that a home or section page has dated text as an
 article does.
 """
 
@@ -149,6 +150,12 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
     # the listings then look like articles to markup alone.
     stamp = '<meta property="og:type" content="article">' if traps else ""
 
+    # The "most read" box of every listing, with a parameter no fixed list knows (traps only):
+    # what a catalogue spider whose patterns let a query through meets.
+    most_read = ("<aside><h2>Les plus lus</h2><ul>" + "".join(
+        f'<li><a href="{a.path}?src_ctx=plus-lus">{html.escape(a.title)}</a></li>'
+        for a in articles[:6]) + "</ul></aside>") if traps else ""
+
     def listing(path: str, title: str, items: list[GenArticle], head: str = "") -> None:
         pages = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)] or [[]]
         for number, chunk in enumerate(pages, start=1):
@@ -157,7 +164,8 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
             extra = head + (f'<link rel="next" href="{nxt}">' if nxt else "")
             pager = f'<a class="pagination-next" href="{nxt}">Suivant</a>' if nxt else ""
             _write(root, url, _page(f"{title} - page {number}",
-                                    f"<h1>{title}</h1>{''.join(map(teaser, chunk))}{pager}", extra))
+                                    f"<h1>{title}</h1>{''.join(map(teaser, chunk))}{pager}"
+                                    f"{most_read}", extra))
 
     for section in SECTIONS:
         listing(f"/{section}/", section, [a for a in articles if a.section == section],

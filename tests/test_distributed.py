@@ -279,3 +279,51 @@ def test_without_redis_url_the_crawl_is_local_and_redis_is_not_imported():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}, check=True)
     assert result.stdout.split() == ["scrapy.core.scheduler.Scheduler", "100", "False"]
+
+
+def test_two_workers_download_each_article_of_a_trap_site_once(
+        tmp_path, mongo_uri, database_name, database, shared_redis):
+    """Issue 13: parameter copies in distributed mode. The catalogue entry lets `?src_ctx=`
+    links through; the workers learn it from each other through the database, and the shared
+    dupefilter sees the clean URLs: every article once, at most 3 copies (the pages that teach)."""
+    from crawler.devserver import StaticSite
+    from tests.sitegen import SECTIONS as TRAP_SECTIONS
+    from tests.sitegen import generate
+    from tests.test_traps import CATALOGUE
+
+    root = tmp_path / "trapsite"
+    articles = {a.path for a in generate(root, count=60, seed=9, traps=True)}
+    with StaticSite(root, delay=0.05) as site:
+        sites_file = tmp_path / "trap_sites.toml"
+        sites_file.write_text(CATALOGUE.format(
+            sections=", ".join(f'{s} = "{site.base_url}/{s}/"' for s in TRAP_SECTIONS),
+            names="|".join(TRAP_SECTIONS), extra=""))
+        env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database_name,
+               "SITES_FILE": str(sites_file), "AUTOTHROTTLE_ENABLED": "false",
+               "ALLOW_PRIVATE_ADDRESSES": "true", "VAR_DIR": str(tmp_path / "var"),
+               "LOG_LEVEL": "INFO", "REDIS_URL": shared_redis.url,
+               "REDIS_KEY_PREFIX": shared_redis.prefix, "SCHEDULER_IDLE_BEFORE_CLOSE": "2",
+               "REDIS_WORKER_TIMEOUT": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+        workers = []
+        for n in (1, 2):
+            log = tmp_path / f"trap-worker-{n}.log"
+            with log.open("w") as out:
+                workers.append((subprocess.Popen(
+                    [sys.executable, "-m", "scrapy", "crawl", "trap_site"], cwd=ROOT, env=env,
+                    stdout=out, stderr=subprocess.STDOUT, text=True), log))
+        try:
+            for proc, log in workers:
+                assert proc.wait(timeout=180) == 0, log.read_text()[-3000:]
+        finally:
+            for proc, _ in workers:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+        requests = [urlsplit(p) for p in site.paths()]
+
+    clean = Counter(r.path for r in requests if r.path in articles and not r.query)
+    copies = [r for r in requests if r.path in articles and r.query]
+    assert set(clean) == articles and set(clean.values()) == {1}, clean.most_common(3)
+    assert len(copies) <= 3, copies
+    stored = {urlsplit(d["url"]).path for d in database["articles"].find({}, {"url": 1})}
+    assert stored == articles

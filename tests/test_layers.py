@@ -26,7 +26,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("storage: pymongo and files", (
         "crawler.storage", "crawler.deadletters", "crawler.export", "crawler.stats_report",
-        "crawler.paramstore",
     )),
     ("crawl resources: the database owner, Redis", (
         "crawler.database", "crawler.distributed.connection", "crawler.distributed.queue",

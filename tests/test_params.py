@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from crawler.params import ParamLearner
-from crawler.paramstore import ParamStore
+from crawler.storage import ParamStore
 
 SITE = "https://www.example.com"
 
@@ -180,3 +180,62 @@ def test_unsettled_names_the_parameters_still_being_learnt():
     assert learner.unsettled(f"{SITE}/x?replytocom=1&utm_source=a&page=2&q=b") == ["replytocom", "q"]
     _pages(learner, 2, "replytocom={n}", start=1)
     assert learner.unsettled(f"{SITE}/x?replytocom=1") == []
+
+
+def test_a_pages_own_copy_is_undecided_from_its_first_link():
+    learner = ParamLearner()
+    page = f"{SITE}/2024/06/story-1/"
+
+    assert learner.unsettled(f"{page}amp/", linked_from=page) == ["/amp"]
+    assert learner.unsettled(f"{page}amp/", linked_from=f"{SITE}/tech/") == []  # another page
+    assert learner.unsettled(f"{page}page/", linked_from=page) == []  # pagination, never a copy
+
+
+def test_catalogue_overrides_leave_nothing_to_learn():
+    learner = ParamLearner()
+    learner.set_overrides("example.com", keep=["ref"], drop=["/amp"])
+
+    observations = _pages(learner, 4, "ref={n}")
+    for n in range(4):
+        observations += learner.observe(f"{SITE}/story-{n}/amp/", f"{SITE}/story-{n}/")
+
+    assert observations == [] and learner.learnt() == {}
+    assert learner.clean_url(f"{SITE}/story-9/amp/?ref=home") == f"{SITE}/story-9/?ref=home"
+
+
+def test_sites_params_prints_learnt_kept_and_catalogue_rows():
+    import io
+
+    from crawler.checks import print_params
+    from crawler.sites import load_catalogue
+
+    when = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
+    observed = [
+        {"host": "example.com", "param": "replytocom", "dropped_count": 7, "kept_count": 0,
+         "learnt_at": when},
+        {"host": "example.com", "param": "view", "dropped_count": 3, "kept_count": 1,
+         "learnt_at": None},
+        {"host": "example.com", "param": "nb", "dropped_count": 1, "kept_count": 0,
+         "learnt_at": None},
+    ]
+    out = io.StringIO()
+
+    learnt = print_params(observed, load_catalogue().values(), out)
+
+    lines = [line.split() for line in out.getvalue().splitlines()]
+    assert learnt == 1
+    assert ["example.com", "replytocom", "learnt", "7", "0", "2026-01-02", "03:04", "-"] in lines
+    assert ["example.com", "view", "kept", "3", "1", "-", "-"] in lines
+    assert ["example.com", "nb", "learning", "1", "0", "-", "-"] in lines
+    assert out.getvalue().endswith("1 learnt parameter(s) on 1 host(s)\n")
+
+
+def test_sites_params_says_so_when_nothing_was_learnt():
+    import io
+
+    from crawler.checks import print_params
+
+    out = io.StringIO()
+
+    assert print_params([], [], out) == 0
+    assert out.getvalue().startswith("no URL parameter learnt yet")

@@ -65,6 +65,12 @@ def test_profile_values_are_inherited_and_overridden(tmp_path):
         (("name = \"My site\"", "name = \"My site\"\nprofile = \"nope\""), "profile", "unknown profile"),
         (("name = \"My site\"", "name = \"My site\"\nstop_when_known = \"yes\""), "stop_when_known",
          "must be true or false"),
+        (("name = \"My site\"", "name = \"My site\"\nkeep_params = \"ref\""), "keep_params",
+         "must be a list"),
+        (("name = \"My site\"", "name = \"My site\"\ndrop_params = [\"a=b\"]"), "drop_params",
+         "not a URL parameter name"),
+        (("name = \"My site\"", "name = \"My site\"\nkeep_params = [\"ref\"]\ndrop_params = [\"REF\"]"),
+         "drop_params", "also in keep_params"),
     ],
 )
 def test_a_wrong_entry_names_file_site_and_key(tmp_path, change, key, problem):
@@ -94,3 +100,12 @@ def test_a_trusted_feed_entry_under_an_excluded_path_is_not_downloaded(tmp_path)
     assert spider.discovery_accepts("https://example.org/une-breve/", trusted=True)
     assert not spider.discovery_accepts("https://example.org/une-breve/", trusted=False)
     assert spider.discovery_accepts("https://example.org/2023/11/un-article/", trusted=False)
+
+
+def test_keep_and_drop_params_are_read_lower_cased(tmp_path):
+    text = VALID + 'keep_params = ["Ref", "ref"]\ndrop_params = ["replytocom", "/amp"]\n'
+
+    site = load_catalogue([write(tmp_path, text)])["my_site"]
+
+    assert site.keep_params == ("ref",)
+    assert site.drop_params == ("replytocom", "/amp")
