@@ -287,4 +287,6 @@ def test_demo_runs_from_an_installed_wheel(mongo_uri, tmp_path):
         [sys.executable, "-c", "import crawler; print(crawler.__file__)"], cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True, text=True).stdout
     from crawler.storage import connect, drop_database
-    drop_database(connect(mongo_uri, database))
+    demo = connect(mongo_uri, database)
+    drop_database(demo)
+    demo.client.close()
