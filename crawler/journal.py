@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import socket
@@ -48,8 +49,20 @@ def journal_path(directory: Path, spider: str, run_id: str) -> Path:
     return Path(directory) / f"{spider}-{run_id}-{os.getpid()}.jsonl"
 
 
+def _default(value: Any) -> Any:
+    """Extended JSON for what plain JSON lacks: aware datetimes directly, the rest by bson."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return {"$date": value.isoformat()}
+    return json_util.default(value, json_options=_JSON)
+
+
 def _line(entry: Mapping[str, Any]) -> bytes:
-    return (json_util.dumps(entry, json_options=_JSON) + "\n").encode("utf-8")
+    """One entry as a line of Extended JSON, as `json_util.dumps` writes it and reads it back.
+
+    The C encoder with a `default` hook: 17 us for an article of 6 KB, against 27 us for
+    `json_util.dumps`, which converts the whole document in Python first (bench/bench_journal.py).
+    """
+    return (json.dumps(entry, default=_default) + "\n").encode("ascii")
 
 
 class Journal:

@@ -411,3 +411,28 @@ def test_a_stopped_run_is_recorded_interrupted_and_its_summary_says_what_it_did(
     assert not set(article_downloads(site, since, articles)) & (kept | stored_now)
     assert_complete(database, articles)
     assert database["crawl_runs"].count_documents({"status": "running"}) == 0
+
+
+def test_replay_without_a_file_loads_the_journals_of_dead_runs_once(mongo_uri, database, tmp_path):
+    journal_dir = tmp_path / "var" / "journal"
+    journal = Journal.create(journal_dir, spider="fixture_fr", run_id="dead")
+    for n in (1, 2):
+        journal.append(document(n))
+    journal.close()
+    live = Journal.create(journal_dir, spider="fixture_fr", run_id="live")  # a running crawl's
+    live.append(document(3))
+    env = crawl_env(mongo_uri, database.name, tmp_path)
+    command = [sys.executable, "-m", "crawler.cli", "replay"]
+    try:
+        first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0, first.stderr
+        assert f"replayed 2 articles from {journal.path}: 2 new" in first.stdout
+        assert not journal.path.exists() and live.path.exists()
+        again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert again.stdout.startswith("no journal of a dead run")
+        busy = subprocess.run([*command, str(live.path)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert busy.returncode == 1 and "journal of a running crawl" in busy.stderr
+    finally:
+        live.close()
+    assert sorted(d["url"] for d in database["articles"].find()) == ["https://h.fr/1", "https://h.fr/2"]
