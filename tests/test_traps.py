@@ -57,6 +57,7 @@ def crawl(trap_site, tmp_path_factory, mongo_uri) -> Iterator[dict[str, Any]]:
                "requests": site.paths(), "articles": articles}
     finally:
         drop_database(database)
+        database.client.close()  # left to the garbage collector, it warns (an error here)
 
 
 def test_trap_crawl_stores_every_article_once_and_no_listing(crawl):
