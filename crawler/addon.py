@@ -10,9 +10,9 @@ environment variable's value in the project settings after `parse_setting` has c
 2. checks and types every value (`-s CONCURRENT_REQUESTS=lots` stops like the environment variable
    does, with one line naming the setting);
 3. derives the settings that follow from others: `CLOSESPIDER_TIMEOUT` from `RUN_TIME_LIMIT`,
-   `DEAD_LETTER_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when `REDIS_URL` is set, the distributed
-   scheduler, its keys and components (README, "Scaling out"). A derived setting the operator set
-   himself is left alone.
+   `DEAD_LETTER_DIR`, `JOURNAL_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when `REDIS_URL` is set,
+   the distributed scheduler, its keys and components (README, "Scaling out"). A derived setting
+   the operator set himself is left alone.
 
 It runs twice: `update_pre_crawler_settings` on the process's settings (so that `LOG_LEVEL`,
 `LOG_FILE` and `SITES_FILE` hold before logging and the spider loader start), and
@@ -104,6 +104,9 @@ SETTINGS: dict[str, Setting] = {
     # dead-letter file for `newscrawl replay`.
     "STORE_RETRY_SECONDS": Setting(60.0, float),
     "DEAD_LETTER_DIR": Setting(""),  # empty: $VAR_DIR/dead-letter
+    # The write-ahead journal of each run (crawler/journal.py); off only to measure its cost.
+    "JOURNAL_ENABLED": Setting(True, bool),
+    "JOURNAL_DIR": Setting(""),  # empty: $VAR_DIR/journal
     # Extra catalogue files merged over the built-in crawler/sites.toml (os.pathsep-separated).
     "SITES_FILE": Setting(""),
     "LOG_LEVEL": Setting("INFO", choices=LOG_LEVELS),
@@ -221,7 +224,8 @@ def apply(settings: BaseSettings) -> None:
                      priority=settings.getpriority(name) or ADDON_PRIORITY)
     var_dir = Path(settings["VAR_DIR"]).expanduser().absolute()
     settings.set("VAR_DIR", str(var_dir), priority=settings.getpriority("VAR_DIR") or ADDON_PRIORITY)
-    for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks")):
+    for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks"),
+                          ("JOURNAL_DIR", var_dir / "journal")):
         if not settings[name]:
             settings.set(name, str(default), priority=settings.getpriority(name) or ADDON_PRIORITY)
     if not settings["LOG_FILE"]:

@@ -170,30 +170,46 @@ def _when(text: str) -> Any:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Load a dead-letter file into the database; running it twice changes nothing more."""
+    """Load a dead-letter file or journal (FILE), or with no FILE every journal a dead run left
+    in JOURNAL_DIR (then deleted); running it twice changes nothing more."""
     from crawler.database import open_database
-    from crawler.deadletters import replay_dead_letters
+    from crawler.deadletters import replay_dead_journals, replay_dead_letters
     from crawler.errors import DatabaseUnavailable
-    from crawler.storage import ArticleStore
+    from crawler.journal import is_live
+    from crawler.storage import ArticleStore, WriteResult
 
     settings = _settings()
-    path = Path(args.file)
-    if not path.is_file():
+    path = Path(args.file) if args.file else None
+    if path is not None and not path.is_file():
         print(f"newscrawl replay: no such file: {path}", file=sys.stderr)
         return 2
+    if path is not None and is_live(path):
+        print(f"newscrawl replay: {path} is the journal of a running crawl; it writes it itself",
+              file=sys.stderr)
+        return 1
+    results: list[tuple[Path, WriteResult]] = []
     try:
         store = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
         store.ensure_indexes()
-        result = replay_dead_letters(store, path)
+        if path is not None:
+            results.append((path, replay_dead_letters(store, path)))
+        else:
+            journals = Path(settings.get("JOURNAL_DIR"))
+            results += [(entry.path, entry.result) for entry in replay_dead_journals(store, journals)]
+            if not results:
+                print(f"no journal of a dead run in {journals}")
     except (DatabaseUnavailable, RuntimeError, ValueError) as exc:
         print(f"newscrawl replay: {exc}", file=sys.stderr)
         return 1
-    for _, message in result.rejected:
-        print(f"refused by the server: {message}", file=sys.stderr)
-    total = result.inserted + result.updated + result.unchanged + len(result.rejected)
-    print(f"replayed {total} articles from {path}: {result.inserted} new, {result.updated} "
-          f"updated, {result.unchanged} unchanged, {len(result.rejected)} refused")
-    return 1 if result.rejected else 0
+    refused = 0
+    for source, result in results:
+        for _, message in result.rejected:
+            print(f"refused by the server: {message}", file=sys.stderr)
+        refused += len(result.rejected)
+        total = result.inserted + result.updated + result.unchanged + len(result.rejected)
+        print(f"replayed {total} articles from {source}: {result.inserted} new, {result.updated} "
+              f"updated, {result.unchanged} unchanged, {len(result.rejected)} refused")
+    return 1 if refused else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -388,8 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["start", "stop", "status"])
     db.set_defaults(func=cmd_db)
 
-    replay = commands.add_parser("replay", help="load a dead-letter file of unwritten articles")
-    replay.add_argument("file", help="a dead-letter file written by a run that lost its database")
+    replay = commands.add_parser(
+        "replay", help="load articles a run accepted but never wrote (journals of dead runs)")
+    replay.add_argument("file", nargs="?",
+                        help="a dead-letter file or journal; default: every journal a dead run "
+                             "left in JOURNAL_DIR")
     replay.set_defaults(func=cmd_replay)
 
     export = commands.add_parser(

@@ -1,21 +1,34 @@
-"""Dead letters: articles a run could not write, as JSON lines, and `newscrawl replay` of them.
+"""Articles the database has not acknowledged, as JSON lines, and their replay.
 
-MongoDB Extended JSON keeps dates as dates. The store pipeline appends to one file per run
-(`DEAD_LETTER_DIR/<spider>-<run id>.jsonl`); `replay_dead_letters` writes a file's articles under
-the runs that extracted them, idempotently.
+Two kinds of file share one format (MongoDB Extended JSON lines `{"run_id", "reason",
+"document"}`, which keeps dates as dates):
+
+- the write-ahead journal of a run (`crawler.journal`, `JOURNAL_DIR/<spider>-<run id>.jsonl`):
+  what a run that died, or lost its database, had accepted but not written. The next run of the
+  site, and `newscrawl replay` with no argument, load the journals of dead runs and delete them;
+- the dead-letter file (`DEAD_LETTER_DIR/<spider>-<run id>.jsonl`): documents the server refused
+  (a validator), kept for a look and for `newscrawl replay FILE` once the cause is fixed.
+
+Replaying is idempotent: upserts keyed by URL, and the content hash makes an article that is
+already stored count `unchanged`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bson import json_util
 
+from crawler.journal import claim_dead_journals, read_journal
 from crawler.storage import ArticleStore, WriteResult
+
+logger = logging.getLogger(__name__)
 
 
 def append_dead_letters(path: Path, documents: Iterable[Mapping[str, Any]], *, run_id: str,
@@ -36,27 +49,19 @@ def append_dead_letters(path: Path, documents: Iterable[Mapping[str, Any]], *, r
     return count
 
 
-def read_dead_letters(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    """(run_id, document) for each line of a dead-letter file."""
-    options = json_util.JSONOptions(tz_aware=True, tzinfo=dt.UTC)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json_util.loads(line, json_options=options)
-                yield entry["run_id"], entry["document"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a dead-letter line ({exc})") from None
+def read_dead_letters(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(run_id, document) for each entry of a dead-letter file or journal not yet acknowledged."""
+    return read_journal(path).entries
 
 
-def replay_dead_letters(store: ArticleStore, path: Path, *, batch_size: int = 100) -> WriteResult:
-    """Write a dead-letter file's articles, under the runs that extracted them; idempotent.
+def replay_entries(store: ArticleStore, entries: list[tuple[str, dict[str, Any]]], *,
+                   batch_size: int = 100) -> WriteResult:
+    """Upsert entries under the runs that extracted them (raises DatabaseUnavailable).
 
-    Returns the totals; `rejected` holds (line index, server message) of what was refused again.
+    Returns the totals; `rejected` holds (entry index, server message) of what was refused again.
     """
     batches: dict[str, list[dict[str, Any]]] = {}
-    for run_id, document in read_dead_letters(path):
+    for run_id, document in entries:
         batches.setdefault(run_id, []).append(document)
     inserted = updated = unchanged = 0
     rejected: list[tuple[int, str]] = []
@@ -72,3 +77,44 @@ def replay_dead_letters(store: ArticleStore, path: Path, *, batch_size: int = 10
         offset += len(documents)
     return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
                        rejected=tuple(rejected))
+
+
+def replay_dead_letters(store: ArticleStore, path: Path, *, batch_size: int = 100) -> WriteResult:
+    """Write a dead-letter file's (or a journal's) pending articles; idempotent."""
+    return replay_entries(store, read_dead_letters(path), batch_size=batch_size)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One dead run's journal, loaded into the database and deleted."""
+
+    path: Path
+    run_id: str | None  # the dead run, from the journal's header
+    held: int  # entries the database had not acknowledged
+    result: WriteResult
+
+
+def replay_dead_journals(store: ArticleStore, directory: Path, spider: str | None = None, *,
+                         batch_size: int = 100) -> list[Replayed]:
+    """Load, then delete, the journals that dead runs (of `spider`, or of any) left in
+    `directory`. A journal whose articles the database refused is kept, under its lock until
+    this returns. Raises DatabaseUnavailable (the journal in hand stays for the next attempt)."""
+    done = []
+    for journal in claim_dead_journals(directory, spider):
+        try:
+            contents = journal.read()
+        except ValueError as exc:  # kept for a look; the other journals are loaded
+            logger.error("cannot read the journal %s: %s", journal.path, exc)
+            journal.release()
+            continue
+        try:
+            result = replay_entries(store, contents.entries, batch_size=batch_size)
+        except BaseException:
+            journal.release()
+            raise
+        if result.rejected:
+            journal.release()
+        else:
+            journal.discard()
+        done.append(Replayed(journal.path, contents.run_id, len(contents.entries), result))
+    return done

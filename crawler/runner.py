@@ -39,24 +39,46 @@ def parse_spider_args(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def summary_line(site: str, stats: dict[str, Any]) -> str:
-    """
+    """What a run did, whether it finished or was stopped.
+
     >>> summary_line("a", {"newscrawl/status": "ok", "downloader/request_count": 3,
     ...                    "store/inserted": 2, "elapsed_time_seconds": 1.25})
     'a: ok in 1.2 s; 3 requests; articles 2 new, 0 updated, 0 unchanged, 0 skipped as known; 0 dropped'
+    >>> summary_line("a", {"newscrawl/status": "interrupted", "newscrawl/duration_s": 4.0,
+    ...                    "newscrawl/failure_reason": "forced stop before the run finished",
+    ...                    "downloader/request_count": 9, "store/inserted": 2,
+    ...                    "journal/appended": 5, "journal/pending": 3}).split("; ")
+    ['a: interrupted (forced stop before the run finished) in 4.0 s', '9 requests', \
+'articles 2 new, 0 updated, 0 unchanged, 0 skipped as known', '0 dropped', \
+'5 journalled, 3 of them kept for the next run']
+    >>> summary_line("a", {"downloader/request_count": 4, "journal/appended": 1}).split("; ")[::4]
+    ['a: stopped before it finished in 0.0 s', '1 journalled']
     """
     from crawler.runs import summarise_stats
 
-    status = stats.get("newscrawl/status") or "not started"
-    reason = stats.get("newscrawl/failure_reason")
     figures = summarise_stats(stats)
+    status = stats.get("newscrawl/status") or (
+        "stopped before it finished" if figures["requests"] else "not started")
+    reason = stats.get("newscrawl/failure_reason")
     articles = figures["articles"]
-    return (
+    elapsed = stats.get("elapsed_time_seconds", stats.get("newscrawl/duration_s", 0))
+    line = (
         f"{site}: {status}{f' ({reason})' if reason and reason != status else ''} in "
-        f"{float(stats.get('elapsed_time_seconds', 0)):.1f} s; {figures['requests']} requests; "
+        f"{float(elapsed):.1f} s; {figures['requests']} requests; "
         f"articles {articles['new']} new, {articles['updated']} updated, "
         f"{articles['unchanged']} unchanged, {articles['skipped_known']} skipped as known; "
         f"{sum(figures['dropped'].values())} dropped"
     )
+    replayed = figures["journal_replayed"]
+    if replayed["held"]:
+        line += (f"; loaded {replayed['held']} from dead runs' journals ({replayed['new']} new, "
+                 f"{replayed['unchanged']} already stored)")
+    kept = int(stats.get("journal/pending", 0)) if status != "ok" else 0
+    if figures["journalled"]:
+        line += f"; {figures['journalled']} journalled"
+        if kept:
+            line += f", {kept} of them kept for the next run"
+    return line
 
 
 def finished_stats(crawler: Any) -> dict[str, Any]:
@@ -208,9 +230,16 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     for site, crawler in crawlers.items():
         stats = finished_stats(crawler)
         if stats.get("newscrawl/status") != "ok":
-            failures.append(f"{site}: {stats.get('newscrawl/failure_reason') or 'did not run'}")
+            failures.append(f"{site}: {stats.get('newscrawl/failure_reason') or _not_finished(stats)}")
     if failures:
         print("FAILED: " + "; ".join(failures))
         return EXIT_FAILED
     print(f"OK: {len(crawlers)} site(s) crawled")
     return EXIT_OK
+
+
+def _not_finished(stats: dict[str, Any]) -> str:
+    """Why a run has no verdict: it never started, or the process was stopped under it."""
+    if stats.get("downloader/request_count"):
+        return "stopped before it finished"
+    return "did not run"

@@ -403,6 +403,13 @@ class RunStore:
             query["run_id"] = {"$ne": excluding}
         return self.collection.find_one(query, {"_id": 0}, sort=[("started_at", DESCENDING)])
 
+    def running(self, spider: str, *, excluding: str | None = None) -> list[dict[str, Any]]:
+        """The records of `spider` still marked `running` (other than run `excluding`)."""
+        query: dict[str, Any] = {"spider": spider, "status": "running"}
+        if excluding is not None:
+            query["run_id"] = {"$ne": excluding}
+        return list(self.collection.find(query, {"_id": 0}))
+
     def update(self, run_id: str, update: Mapping[str, Any], *, upsert: bool = False) -> None:
         """Apply an update to one run record (a round's record is shared by its workers)."""
         try:

@@ -113,7 +113,7 @@ def test_a_site_that_fails_entirely_does_not_stop_the_others(run_newscrawl, data
     assert broken_run["network_errors"]["refused"] >= 1
 
 
-def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_path):
+def test_database_outage_mid_crawl_keeps_the_journal_then_replay_loses_nothing(tmp_path):
     server = EmbeddedServer(var_dir=tmp_path / "db", port=free_port())
     uri = server.ensure_running()
     database = connect(uri, "outage")
@@ -131,8 +131,8 @@ def test_database_outage_mid_crawl_dead_letters_then_replay_loses_nothing(tmp_pa
             _, stderr = crawl.communicate(timeout=120)
         assert crawl.returncode == 1, stderr[-3000:]
         assert "could not be written" in stderr and "newscrawl replay" in stderr
-        dead_letters = list((tmp_path / "var" / "dead-letter").glob("fixture_fr-*.jsonl"))
-        assert len(dead_letters) == 1
+        dead_letters = list((tmp_path / "var" / "journal").glob("fixture_fr-*.jsonl"))
+        assert len(dead_letters) == 1  # the run's journal, kept with what was not written
 
         server.ensure_running()  # back, with what it had
         database = connect(uri, "outage")

@@ -25,7 +25,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params",
     )),
     ("storage: pymongo and files", (
-        "crawler.storage", "crawler.deadletters", "crawler.export", "crawler.stats_report",
+        "crawler.storage", "crawler.deadletters", "crawler.journal", "crawler.export",
+        "crawler.stats_report",
     )),
     ("crawl resources: the database owner, Redis", (
         "crawler.database", "crawler.distributed.connection", "crawler.distributed.queue",
@@ -88,7 +89,8 @@ def test_nothing_imports_the_settings_module():
     assert importers == []
 
 
-@pytest.mark.parametrize("module", ["crawler.storage", "crawler.deadletters", "crawler.queries",
+@pytest.mark.parametrize("module", ["crawler.storage", "crawler.deadletters", "crawler.journal",
+                                    "crawler.queries",
                                     "crawler.dates", "crawler.urls", "crawler.extract.page"])
 def test_data_modules_do_not_import_scrapy(module):
     path = PACKAGE.parent / (module.replace(".", "/") + ".py")

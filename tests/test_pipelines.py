@@ -85,9 +85,10 @@ def test_dedupe_ignores_an_off_site_canonical(crawler):
     assert item["url"] == "https://fr.softonic.com/articles/a"
 
 
-def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mongo_uri):
+def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mongo_uri, tmp_path):
     crawler = get_crawler(settings_dict={"MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
-                                         "STORE_BATCH_SIZE": 2, "ADDONS": ADDON, "EXTENSIONS": OWNER})
+                                         "STORE_BATCH_SIZE": 2, "ADDONS": ADDON, "EXTENSIONS": OWNER,
+                                         "VAR_DIR": str(tmp_path)})
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
 
@@ -100,7 +101,9 @@ def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mo
     asyncio.run(pipeline.close_spider())
     assert database["articles"].count_documents({}) == 3
     assert crawler.stats.get_value("store/inserted") == 3
+    assert list((tmp_path / "journal").iterdir()) == []  # all written: the journal is deleted
 
+    pipeline.open_spider()
     process(url="https://h.fr/1", fetched_url="https://h.fr/1")
     process(url="https://h.fr/2", fetched_url="https://h.fr/2", body="Autre.")
     asyncio.run(pipeline.close_spider())

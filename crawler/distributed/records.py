@@ -46,6 +46,8 @@ class RoundRunRecorder(RunRecorder):
     `workers.<worker id>` and recomputes the round's totals; once the round has ended they carry
     its verdict. A worker that found nothing left to do has not failed."""
 
+    marks_abandoned_and_forced_stops = False  # a lost worker is marked `lost` by the others
+
     def spider_opened(self, spider: Spider) -> None:
         self.run_id = self.stats.get_value("newscrawl/run_id") or self.run_id
         self.worker = self.stats.get_value("distributed/worker") or worker_id()
