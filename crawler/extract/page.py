@@ -284,7 +284,7 @@ class ArticlePage:
             # the outlet listed beside its writer ("Sam Stein, The Huffington Post"): issue 14,
             # wide authors 0.809 -> 0.810, dev unchanged
             return people, method
-        if names:
+        if names and not method.endswith("-organisation"):
             return names, method
         if "_second_opinion" in self.__dict__:
             # already computed for a weak body: its authors cost nothing more
@@ -297,6 +297,12 @@ class ArticlePage:
             candidates = []
         found = [n for n in (author_rules.clean_name(a) for a in candidates)
                  if n and not author_rules.is_site_name(n, self._site_keys)]
+        if names:
+            # only the outlet was named: a second byline replaces it when it names people and
+            # no outlet, agency or credit line (issue 14b: wide authors 0.810 -> 0.8xx)
+            if found and author_rules.all_people(candidates, found, self._site_keys):
+                return author_rules.unique_names(found), "trafilatura"
+            return names, method
         if found:
             return author_rules.unique_names(found), "trafilatura"
         return [], "none"
