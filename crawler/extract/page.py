@@ -239,8 +239,19 @@ class ArticlePage:
             jsonld=as_text(self.jsonld.get("headline")) or as_text(self.jsonld.get("name")),
             og=self.meta.first("og:title"), twitter=self.meta.first("twitter:title"),
             h1=self._h1_texts, html_title=html_title, selector=self._css_text("title"),
-            site_names=site_names,
+            site_names=site_names, host_label=self._host_label,
         )
+
+    @cached_property
+    def _host_label(self) -> str:
+        """The longest label of the host name without its suffix: "lastampa" for
+        www.lastampa.it, the site's name as titles write it, less spaces."""
+        try:
+            host = urlsplit(self.url).hostname or ""
+        except ValueError:
+            return ""
+        labels = [label for label in host.split(".")[:-1] if label not in {"www", "co", "com"}]
+        return max(labels, key=len, default="").replace("-", "")
 
     @cached_property
     def subtitle(self) -> str | None:

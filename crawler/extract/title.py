@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from crawler.extract.text import clean_text, normalise_for_compare
 
 # separators pages put between headline and site name
-_SEPARATOR_RE = re.compile(r"\s+[|\-–—·•:»/]\s+|\s+[|–—·•»]|\s*\|\s*")
+_SEPARATOR_RE = re.compile(r"\s+[|\-–—·•:»/]\s+|\s+[|–—·•»]|\s*[|｜]\s*")
 
 
 def _similar(a: str, b: str) -> float:
@@ -27,7 +27,15 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio()
 
 
-def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = ()) -> str:
+def _names_host(text: str, host_label: str) -> bool:
+    """True when a title part names the site by its host name: "La Stampa" on lastampa.it,
+    "ガジェット通信 GetNews" on getnews.jp."""
+    key = re.sub(r"\W+", "", text.casefold())
+    return len(host_label) >= 4 and host_label in key and len(key) <= 3 * len(host_label)
+
+
+def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = (),
+                    host_label: str = "") -> str:
     """Drop a leading or trailing " | Site" part when the rest matches a reference title.
 
     >>> strip_site_name("Big news today | Example Times", ["Big news today"])
@@ -52,6 +60,8 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
             return head
         if names and normalise_for_compare(tail_text) in names:
             return head
+        if host_label and keep == len(pieces) - 1 and _names_host(tail_text, host_label):
+            return head
     for keep in range(1, len(pieces)):
         position = cuts[keep - 1]
         rest = title[position:]
@@ -66,7 +76,7 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
 
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
                  html_title: str | None, selector: str | None = None,
-                 site_names: Iterable[str] = ()) -> str | None:
+                 site_names: Iterable[str] = (), host_label: str = "") -> str | None:
     """The article headline, or None when the page offers nothing."""
     if selector:
         return clean_text(selector) or None
@@ -87,16 +97,17 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
             text = clean_text(meta_title)
             if key and text and key in normalise_for_compare(text) and \
                     len(heading) >= 0.4 * len(text):
-                return strip_site_name(text, [m for m in metadata if m != text], site_names)
+                return strip_site_name(text, [m for m in metadata if m != text], site_names,
+                                       host_label)
     references = [t for t in metadata]
     if jsonld and clean_text(jsonld):
         return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
-                               site_names)
+                               site_names, host_label)
     for other in (og, twitter, html_title):
         text = clean_text(other)
         if text:
             others = [r for r in references if r != text] + headings
-            return strip_site_name(text, others, site_names)
+            return strip_site_name(text, others, site_names, host_label)
     if headings:
         return headings[0]
     return None
