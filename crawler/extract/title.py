@@ -74,6 +74,18 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
     return title
 
 
+def _without_kicker(heading: str, metadata: list[str]) -> str:
+    """An <h1> that is a short label plus the metadata headline ("Politics | Headline",
+    "Corona-Pandemie - Headline") gives the headline: the label is a section or a kicker."""
+    match = _SEPARATOR_RE.search(heading)
+    if not match or len(heading[: match.start()].split()) > 3:
+        return heading
+    rest = normalise_for_compare(heading[match.end():])
+    if rest and any(normalise_for_compare(m) == rest for m in metadata):
+        return heading[match.end():].strip()
+    return heading
+
+
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
                  html_title: str | None, selector: str | None = None,
                  site_names: Iterable[str] = (), host_label: str = "") -> str | None:
@@ -88,7 +100,7 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
         for candidate in metadata:
             if _similar(heading, candidate) >= 0.9 or _similar(
                     heading, strip_site_name(candidate, [heading], site_names)) >= 0.9:
-                return heading
+                return _without_kicker(heading, metadata)
     # an <h1> that is only part of the metadata headline: the page shows a kicker
     # ("Topic: headline") or a second line apart, and the metadata has the whole headline
     for heading in headings:
