@@ -564,3 +564,17 @@ def test_an_h1_with_a_dash_inside_the_headline_is_kept_whole():
     page = _page(head, "<h1>Le vrai titre - de l’article</h1><p>texte</p>")
 
     assert page.title == "Le vrai titre - de l’article"
+
+
+@pytest.mark.parametrize(("byline", "names"), [
+    ('<a href="/author/jdupont">Jeanne Dupont</a>', ["Jeanne Dupont"]),
+    ('<span>By </span><a href="/profile/jeanne-dupont-1">Jeanne Dupont</a>', ["Jeanne Dupont"]),
+    ('<a href="/profile/jeanne-dupont-1">Jeanne Dupont</a>', []),  # a profile link alone
+    ('<a href="/author/jdupont">tous ses articles</a>', []),  # not a name
+])
+def test_a_link_to_the_writers_page_names_the_author_when_nothing_else_does(byline, names):
+    body = _article_body().replace("</h1>", f"</h1><div>{byline}</div>")
+
+    item = _page('<meta property="og:type" content="article">', body).to_item()
+
+    assert item["authors"] == names

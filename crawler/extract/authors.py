@@ -346,3 +346,32 @@ def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:
             if names:
                 return names
     return []
+
+
+# links to the writer's page: "/author/jane-doe", "/autor/...", "/about/newsteam/..."; a
+# "/profile/" link only right after a "By" (profiles are also commenters')
+_AUTHOR_LINKS = etree.XPath(
+    ".//a[contains(@href, '/author/') or contains(@href, '/authors/')"
+    " or contains(@href, '/autor/') or contains(@href, '/autoren/') or contains(@href, '/auteur/')"
+    " or contains(@href, '/autores/') or contains(@href, '/newsteam/')"
+    " or (contains(@href, '/profile/') and preceding-sibling::*[1][normalize-space(.)='By'])]")
+
+
+def author_link_names(root: Element) -> list[str]:
+    """Names of the first links to an author page and the author links beside them (same
+    parent), when each reads as a person's name (two to four capitalised words)."""
+    first_parent = None
+    names: list[str] = []
+    for link in _AUTHOR_LINKS(root)[:20]:
+        if first_parent is not None and link.getparent() is not first_parent:
+            continue
+        if first_parent is None and in_other_content(link):
+            continue
+        name = clean_name(element_text(link))
+        if not name or not 2 <= len(name.split()) <= 4 or not all(
+                w[:1].isupper() for w in name.split()):
+            continue
+        names.append(name)
+        if first_parent is None:
+            first_parent = link.getparent()
+    return _unique(names)[:10]
