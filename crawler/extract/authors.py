@@ -240,7 +240,7 @@ def all_people(raw: Iterable[str], names: list[str], site_keys: Iterable[str]) -
     """
     site_keys = list(site_keys)
     for value in raw:
-        pieces = _SPLIT_RE.split(clean_text(value)) + [value]
+        pieces = [*_SPLIT_RE.split(clean_text(value)), value]
         if any(_CREDIT_RE.match(p.lstrip("(")) or is_site_name(p, site_keys)
                or _URL_RE.search(p) for p in pieces if p):
             return False
