@@ -501,3 +501,80 @@ def test_the_date_is_cut_out_of_a_date_element_that_says_more():
 ])
 def test_a_role_or_month_run_into_a_name_is_cut(raw, name):
     assert clean_name(raw) == name
+
+
+@pytest.mark.parametrize(("raw", "name"), [
+    ("Meg Wagner NEW YORK DAILY NEWS", "Meg Wagner"),
+    ("Joe Davidson Washington Post", "Joe Davidson"),
+    ("Laura E. Adkins is Opinion Editor", "Laura E. Adkins"),
+    ("André Oliver KLEIN", "André Oliver KLEIN"),  # one upper-case word: the surname
+    ("Anna Maria Post", "Anna Maria Post"),  # three words: no outlet before "Post"
+])
+def test_an_outlet_or_a_bio_run_into_a_name_is_cut(raw, name):
+    assert clean_name(raw) == name
+
+
+def test_an_outlet_named_as_author_gives_way_to_a_second_bylines_person():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                    "author": {"@type": "Organization", "name": "Le Courrier"}})
+    body = _article_body().replace("</h1>", '</h1><span class="journalist-name">Jeanne Dupont'
+                                            "</span>")
+
+    item = _page(head, body).to_item()
+
+    assert item["authors"] == ["Jeanne Dupont"]
+    assert item["extraction"]["authors"]["method"] == "trafilatura"
+
+
+def test_an_outlet_author_stays_when_the_second_byline_is_a_credit_line():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                    "author": {"@type": "Organization", "name": "Le Courrier"}})
+    body = _article_body().replace(
+        "</h1>", '</h1><span class="journalist-name">red, lecourrier.fr/Agences</span>')
+
+    item = _page(head, body, url="https://www.lecourrier.fr/2024/03/12/un-article").to_item()
+
+    assert item["authors"] == ["Le Courrier"]
+    assert item["extraction"]["authors"]["method"] == "jsonld-organisation"
+
+
+@pytest.mark.parametrize("title", [
+    "Le vrai titre de l’article - Le Courrier",
+    "Le vrai titre de l’article ｜ Le Courrier",
+])
+def test_a_title_tail_naming_the_site_by_its_host_name_is_cut(title):
+    head = f'<meta property="og:title" content="{title}">'
+
+    page = _page(head, "<p>texte</p>", url="https://www.lecourrier.fr/2024/03/12/un-article")
+
+    assert page.title == "Le vrai titre de l’article"
+
+
+def test_a_section_label_before_the_headline_in_the_h1_is_dropped():
+    head = '<meta property="og:title" content="Le vrai titre de l’article">'
+
+    page = _page(head, "<h1><span>Politique</span> | Le vrai titre de l’article</h1><p>texte</p>")
+
+    assert page.title == "Le vrai titre de l’article"
+
+
+def test_an_h1_with_a_dash_inside_the_headline_is_kept_whole():
+    head = '<meta property="og:title" content="Le vrai titre de l’article">'
+
+    page = _page(head, "<h1>Le vrai titre - de l’article</h1><p>texte</p>")
+
+    assert page.title == "Le vrai titre - de l’article"
+
+
+@pytest.mark.parametrize(("byline", "names"), [
+    ('<a href="/author/jdupont">Jeanne Dupont</a>', ["Jeanne Dupont"]),
+    ('<span>By </span><a href="/profile/jeanne-dupont-1">Jeanne Dupont</a>', ["Jeanne Dupont"]),
+    ('<a href="/profile/jeanne-dupont-1">Jeanne Dupont</a>', []),  # a profile link alone
+    ('<a href="/author/jdupont">tous ses articles</a>', []),  # not a name
+])
+def test_a_link_to_the_writers_page_names_the_author_when_nothing_else_does(byline, names):
+    body = _article_body().replace("</h1>", f"</h1><div>{byline}</div>")
+
+    item = _page('<meta property="og:type" content="article">', body).to_item()
+
+    assert item["authors"] == names

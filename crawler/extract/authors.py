@@ -70,6 +70,32 @@ _ORGANISATION_TYPES = frozenset({"organization", "newsmediaorganization", "corpo
 MAX_NAME_WORDS = 6
 
 
+# a byline run into the outlet or a bio: "Meg Wagner NEW YORK DAILY NEWS", "Joe Davidson
+# Washington Post", "Laura E. Adkins is Opinion Editor"
+_BIO_TAIL_RE = re.compile(r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:is|was|ist|est|es)\s.*$")
+_OUTLET_WORDS = frozenset({"post", "times", "news", "journal", "tribune", "herald", "gazette",
+                           "chronicle", "press", "daily", "magazine", "zeitung", "today"})
+
+
+def _outlet_tail_cut(name: str) -> str:
+    """Cut a bio sentence, an upper-case outlet or an outlet ending in a newspaper word
+    from a name of mixed case, keeping two or more words of name."""
+    bio = _BIO_TAIL_RE.match(name)
+    if bio:
+        name = bio.group("name")
+    words = name.split()
+    if len(words) < 3:
+        return name
+    mixed = [w for w in words if not (w.isupper() and len(w) > 1)]
+    if len(mixed) >= 2 and words[:len(mixed)] == mixed and len(words) - len(mixed) >= 2:
+        # two upper-case words or more: one is a surname ("André Oliver KLEIN")
+        return " ".join(mixed)  # "Meg Wagner NEW YORK DAILY NEWS"
+    for index, word in enumerate(words[3:], start=3):
+        if word.casefold() in _OUTLET_WORDS:
+            return " ".join(words[:index - 1])  # "Joe Davidson Washington Post"
+    return name
+
+
 def clean_name(raw: str) -> str | None:
     """One author name from a raw string, or None when it is not a name.
 
@@ -88,6 +114,7 @@ def clean_name(raw: str) -> str | None:
     role = _ROLE_TAIL_RE.match(name)
     if role:
         name = role.group("name")
+    name = _outlet_tail_cut(name)
     name = name.strip(" \t,;:|-–—·•()[]\"'“”«»")
     if not name or _DIGIT_RE.search(name) or len(name) < 2:
         return None
@@ -202,6 +229,24 @@ def is_site_name(name: str, site_keys: Iterable[str]) -> bool:
     return False
 
 
+def all_people(raw: Iterable[str], names: list[str], site_keys: Iterable[str]) -> bool:
+    """True when a byline's names all read as people: no part names the outlet or is a
+    credit ("Quelle: sid"), and every name has two or more capitalised words.
+
+    >>> all_people(["Michael Hingston"], ["Michael Hingston"], ["nationalgeographic"])
+    True
+    >>> all_people(["red, ORF.at/Agenturen"], ["Red", "Agenturen"], ["orf"])
+    False
+    """
+    site_keys = list(site_keys)
+    for value in raw:
+        pieces = [*_SPLIT_RE.split(clean_text(value)), value]
+        if any(_CREDIT_RE.match(p.lstrip("(")) or is_site_name(p, site_keys)
+               or _URL_RE.search(p) for p in pieces if p):
+            return False
+    return all(len(n.split()) >= 2 and all(w[:1].isupper() for w in n.split()) for n in names)
+
+
 def meta_authors(values: Iterable[str], site_keys: Iterable[str] = ()) -> list[str]:
     """Names from author meta tags: profile URLs and image credits skipped, a leading or
     trailing outlet name ("unocero - Alberto Ávila") dropped."""
@@ -301,3 +346,32 @@ def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:
             if names:
                 return names
     return []
+
+
+# links to the writer's page: "/author/jane-doe", "/autor/...", "/about/newsteam/..."; a
+# "/profile/" link only right after a "By" (profiles are also commenters')
+_AUTHOR_LINKS = etree.XPath(
+    ".//a[contains(@href, '/author/') or contains(@href, '/authors/')"
+    " or contains(@href, '/autor/') or contains(@href, '/autoren/') or contains(@href, '/auteur/')"
+    " or contains(@href, '/autores/') or contains(@href, '/newsteam/')"
+    " or (contains(@href, '/profile/') and preceding-sibling::*[1][normalize-space(.)='By'])]")
+
+
+def author_link_names(root: Element) -> list[str]:
+    """Names of the first links to an author page and the author links beside them (same
+    parent), when each reads as a person's name (two to four capitalised words)."""
+    first_parent = None
+    names: list[str] = []
+    for link in _AUTHOR_LINKS(root)[:20]:
+        if first_parent is not None and link.getparent() is not first_parent:
+            continue
+        if first_parent is None and in_other_content(link):
+            continue
+        name = clean_name(element_text(link))
+        if not name or not 2 <= len(name.split()) <= 4 or not all(
+                w[:1].isupper() for w in name.split()):
+            continue
+        names.append(name)
+        if first_parent is None:
+            first_parent = link.getparent()
+    return _unique(names)[:10]

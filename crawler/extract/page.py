@@ -239,8 +239,19 @@ class ArticlePage:
             jsonld=as_text(self.jsonld.get("headline")) or as_text(self.jsonld.get("name")),
             og=self.meta.first("og:title"), twitter=self.meta.first("twitter:title"),
             h1=self._h1_texts, html_title=html_title, selector=self._css_text("title"),
-            site_names=site_names,
+            site_names=site_names, host_label=self._host_label,
         )
+
+    @cached_property
+    def _host_label(self) -> str:
+        """The longest label of the host name without its suffix: "lastampa" for
+        www.lastampa.it, the site's name as titles write it, less spaces."""
+        try:
+            host = urlsplit(self.url).hostname or ""
+        except ValueError:
+            return ""
+        labels = [label for label in host.split(".")[:-1] if label not in {"www", "co", "com"}]
+        return max(labels, key=len, default="").replace("-", "")
 
     @cached_property
     def subtitle(self) -> str | None:
@@ -284,7 +295,7 @@ class ArticlePage:
             # the outlet listed beside its writer ("Sam Stein, The Huffington Post"): issue 14,
             # wide authors 0.809 -> 0.810, dev unchanged
             return people, method
-        if names:
+        if names and not method.endswith("-organisation"):
             return names, method
         if "_second_opinion" in self.__dict__:
             # already computed for a weak body: its authors cost nothing more
@@ -297,8 +308,21 @@ class ArticlePage:
             candidates = []
         found = [n for n in (author_rules.clean_name(a) for a in candidates)
                  if n and not author_rules.is_site_name(n, self._site_keys)]
+        if names:
+            # only the outlet was named: a second byline replaces it when it names people and
+            # no outlet, agency or credit line (issue 14b: wide authors 0.810 -> 0.8xx)
+            if found and author_rules.all_people(candidates, found, self._site_keys):
+                return author_rules.unique_names(found), "trafilatura"
+            return names, method
         if found:
             return author_rules.unique_names(found), "trafilatura"
+        body = self._body_element
+        linked = author_rules.author_link_names(body) if body is not None else []
+        found = [n for n in linked if not author_rules.is_site_name(n, self._site_keys)]
+        if found:
+            # issue 14b: a link to the writer's page is the byline on pages with no byline
+            # markup; wide authors 0.838 -> 0.8xx, dev unchanged
+            return found, "author-link"
         return [], "none"
 
     def _own_authors(self) -> tuple[list[str], str]:
@@ -615,6 +639,7 @@ class ArticlePage:
 
 _AUTHOR_CONFIDENCE = {"css": 1.0, "jsonld": 0.9, "meta": 0.8, "html-byline": 0.7,
                       "jsonld-organisation": 0.6, "meta-organisation": 0.6, "text-byline": 0.5,
+                      "author-link": 0.5,
                       "trafilatura": 0.5}
 
 

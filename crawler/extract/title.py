@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from crawler.extract.text import clean_text, normalise_for_compare
 
 # separators pages put between headline and site name
-_SEPARATOR_RE = re.compile(r"\s+[|\-–—·•:»/]\s+|\s+[|–—·•»]|\s*\|\s*")
+_SEPARATOR_RE = re.compile(r"\s+[|\-–—·•:»/]\s+|\s+[|–—·•»]|\s*[|｜]\s*")
 
 
 def _similar(a: str, b: str) -> float:
@@ -27,7 +27,15 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio()
 
 
-def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = ()) -> str:
+def _names_host(text: str, host_label: str) -> bool:
+    """True when a title part names the site by its host name: "La Stampa" on lastampa.it,
+    "ガジェット通信 GetNews" on getnews.jp."""
+    key = re.sub(r"\W+", "", text.casefold())
+    return len(host_label) >= 4 and host_label in key and len(key) <= 3 * len(host_label)
+
+
+def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = (),
+                    host_label: str = "") -> str:
     """Drop a leading or trailing " | Site" part when the rest matches a reference title.
 
     >>> strip_site_name("Big news today | Example Times", ["Big news today"])
@@ -52,6 +60,8 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
             return head
         if names and normalise_for_compare(tail_text) in names:
             return head
+        if host_label and keep == len(pieces) - 1 and _names_host(tail_text, host_label):
+            return head
     for keep in range(1, len(pieces)):
         position = cuts[keep - 1]
         rest = title[position:]
@@ -64,9 +74,21 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
     return title
 
 
+def _without_kicker(heading: str, metadata: list[str]) -> str:
+    """An <h1> that is a short label plus the metadata headline ("Politics | Headline",
+    "Corona-Pandemie - Headline") gives the headline: the label is a section or a kicker."""
+    match = _SEPARATOR_RE.search(heading)
+    if not match or len(heading[: match.start()].split()) > 3:
+        return heading
+    rest = normalise_for_compare(heading[match.end():])
+    if rest and any(normalise_for_compare(m) == rest for m in metadata):
+        return heading[match.end():].strip()
+    return heading
+
+
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
                  html_title: str | None, selector: str | None = None,
-                 site_names: Iterable[str] = ()) -> str | None:
+                 site_names: Iterable[str] = (), host_label: str = "") -> str | None:
     """The article headline, or None when the page offers nothing."""
     if selector:
         return clean_text(selector) or None
@@ -78,7 +100,7 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
         for candidate in metadata:
             if _similar(heading, candidate) >= 0.9 or _similar(
                     heading, strip_site_name(candidate, [heading], site_names)) >= 0.9:
-                return heading
+                return _without_kicker(heading, metadata)
     # an <h1> that is only part of the metadata headline: the page shows a kicker
     # ("Topic: headline") or a second line apart, and the metadata has the whole headline
     for heading in headings:
@@ -87,16 +109,17 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
             text = clean_text(meta_title)
             if key and text and key in normalise_for_compare(text) and \
                     len(heading) >= 0.4 * len(text):
-                return strip_site_name(text, [m for m in metadata if m != text], site_names)
+                return strip_site_name(text, [m for m in metadata if m != text], site_names,
+                                       host_label)
     references = [t for t in metadata]
     if jsonld and clean_text(jsonld):
         return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
-                               site_names)
+                               site_names, host_label)
     for other in (og, twitter, html_title):
         text = clean_text(other)
         if text:
             others = [r for r in references if r != text] + headings
-            return strip_site_name(text, others, site_names)
+            return strip_site_name(text, others, site_names, host_label)
     if headings:
         return headings[0]
     return None
