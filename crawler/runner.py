@@ -112,6 +112,7 @@ class _Progress:
         self.stream = stream or sys.stdout
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.done = 0
+        self.printed: set[str] = set()
         self._loop: Any = None
 
     def start(self) -> None:
@@ -130,17 +131,23 @@ class _Progress:
     def site_finished(self, result: Any, site: str) -> Any:
         """A crawl's Deferred callback: print the site's line, pass the result on."""
         self.done += 1
+        self.printed.add(site)
         prefix = "\r\x1b[K" if self.live else ""
         self.stream.write(f"{prefix}{summary_line(site, finished_stats(self.crawlers[site]))}\n")
         self.stream.flush()
         return result
 
     def stop(self) -> None:
+        """End the live line, then print the sites whose crawl never called back: a forced stop
+        (a second Ctrl-C, SIGTERM twice) stops the reactor before their Deferreds fire."""
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         if self.live:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+        for site in self.crawlers:
+            if site not in self.printed:
+                self.site_finished(None, site)
 
 
 def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[str]) -> int:
