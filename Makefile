@@ -29,7 +29,7 @@ test: $(STAMP)  ## ruff, mypy and the test suite (what CI runs)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q --doctest-modules crawler tests
 
-test-fast: $(STAMP)  ## the inner loop: ruff and the tests that crawl nothing end to end (under a minute)
+test-fast: $(STAMP)  ## the inner loop: ruff and the tests that crawl nothing end to end (about 40 s)
 	$(BIN)/ruff check crawler tests bench
 	$(BIN)/python -m pytest -q -m "not slow" --doctest-modules crawler tests
 

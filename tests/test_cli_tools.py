@@ -215,6 +215,7 @@ def port_held_by_a_web_server():
         server.server_close()
 
 
+@pytest.mark.slow  # waits for the server's start-up timeout: 7 s
 def test_db_start_on_a_port_another_program_holds_says_so_and_exits_1(
         port_held_by_a_web_server, tmp_path):
     env = {"MONGO_URI": "", "EMBEDDED_DB_PORT": str(port_held_by_a_web_server),
