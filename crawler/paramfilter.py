@@ -24,7 +24,10 @@ What was learnt lives in the database (`DatabaseOwner.of(crawler).params`, a
 so the next run, every other spider and every distributed worker skip the copies from their first
 link; observations are written in batches (`_RECORD_BATCH`, at once when one of them learnt a
 parameter, and when the spider is idle or closes), and each write reads back the evidence of the
-hosts it wrote, so two workers' pages add up during the run. A crawl without a database learns in
+hosts it wrote, so two workers' pages add up during the run. In distributed mode the teaching
+copies are one budget for the round's workers (`crawler.distributed.connection.TeachingCopies`,
+claimed in Redis): under load, two workers each sent their own 3 (5 or 6 copies in 1 test run of
+4 with two busy loops beside, 0 of 4 with the shared budget). A crawl without a database learns in
 memory only. A catalogue entry's `keep_params` / `drop_params` override the learner for its
 domains (`crawler.sites.Site`).
 
@@ -44,11 +47,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import TextResponse
 
 from crawler.database import DatabaseOwner
+from crawler.distributed.connection import TEACHING_COPIES_ATTRIBUTE
 from crawler.errors import DatabaseUnavailable
 from crawler.logs import LogOnce
 from crawler.params import Observation, ParamLearner, host_key
@@ -91,6 +96,8 @@ class ParamFilterMiddleware:
         # (host, parameter) -> pages whose copy was let through while it is being learnt
         self._released: dict[tuple[str, str], set[str]] = {}
         self._parked: list[Request] = []  # copies held back until the spider is idle
+        # (host, parameter) whose teaching copies the workers of the round have all sent
+        self._budget_spent: set[tuple[str, str]] = set()
         self._distributed = bool(crawler and crawler.settings.get("REDIS_URL"))
 
     @classmethod
@@ -218,7 +225,7 @@ class ParamFilterMiddleware:
         for name in unsettled:
             pages = self._released.setdefault((host, name), set())
             if page not in pages and len(pages) < self.learner.min_pages:
-                useful = True
+                useful = self._claim(host, name, page) or useful
         request = request.replace(meta={**request.meta, _UNSETTLED: True})
         if not useful:
             self.stats.inc_value("params/parked")
@@ -228,6 +235,24 @@ class ParamFilterMiddleware:
             self._released[(host, name)].add(page)
         self.stats.inc_value("params/deferred")
         return request.replace(priority=min(request.priority, 0) - 1)
+
+    def _claim(self, host: str, name: str, page: str) -> bool:
+        """In distributed mode, a teaching copy counts against the round's budget, shared by the
+        workers (measured: two workers sent 6 copies of one parameter, 3 each, on the trap site
+        of tests/test_distributed.py); alone, or when Redis fails, the own count decides."""
+        teaching = getattr(self.crawler, TEACHING_COPIES_ATTRIBUTE, None)
+        if teaching is None:
+            return True
+        if (host, name) in self._budget_spent:  # no round trip per copy once it is spent
+            return False
+        try:
+            granted, spent = teaching.claim(host, name, page, self.learner.min_pages)
+        except RedisError as exc:
+            _log_once.warning("teaching", "teaching copies counted by this worker alone: %s", exc)
+            return True
+        if spent:
+            self._budget_spent.add((host, name))
+        return bool(granted)
 
     def spider_idle(self) -> None:
         """Let the parked copies go: cleaned if learnt meanwhile (the dupefilter drops those).

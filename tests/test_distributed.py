@@ -327,3 +327,19 @@ def test_two_workers_download_each_article_of_a_trap_site_once(
     assert len(copies) <= 3, copies
     stored = {urlsplit(d["url"]).path for d in database["articles"].find({}, {"url": 1})}
     assert stored == articles
+
+
+def test_the_workers_of_a_round_share_one_budget_of_teaching_copies(shared_redis):
+    from crawler.distributed.connection import RoundKeys, TeachingCopies
+
+    keys = RoundKeys(shared_redis.prefix, "trap_site")
+    first, second = (TeachingCopies(shared_redis.client, keys, "round-1", ttl=60) for _ in range(2))
+    claims = [first.claim("example.com", "src_ctx", "/a", 3), second.claim("example.com", "src_ctx", "/a", 3),
+              second.claim("example.com", "src_ctx", "/b", 3), first.claim("example.com", "src_ctx", "/c", 3),
+              second.claim("example.com", "src_ctx", "/d", 3)]
+    next_round = TeachingCopies(shared_redis.client, keys, "round-2", ttl=60)
+
+    # /a once across the workers; three pages in all, then the budget is spent for both
+    assert claims == [(True, False), (False, False), (True, False), (True, True), (False, True)]
+    assert first.claim("example.com", "other", "/a", 3) == (True, False)  # a budget per parameter
+    assert next_round.claim("example.com", "src_ctx", "/a", 3) == (True, False)  # and per round

@@ -76,6 +76,41 @@ class RoundKeys:
     def inflight(self, worker: str) -> str:
         return self._key("inflight", worker)
 
+    def teaching(self, round_id: str, host: str, param: str) -> str:
+        return self._key("teaching", round_id, host, param)
+
+
+# The crawler attribute under which a round's `TeachingCopies` is published (by RoundScheduler,
+# the owner of the Redis client) for the parameter filter.
+TEACHING_COPIES_ATTRIBUTE = "newscrawl_teaching_copies"
+
+
+class TeachingCopies:
+    """The pages whose parameter copies the workers of one round sent to learn a parameter
+    from: one budget for every worker, so that two workers do not each send `limit` copies.
+
+    A claim adds the page to the (host, parameter) set and reads its size in one transaction;
+    it is granted when the page is new to the set and the set holds at most `limit` pages. The
+    sets expire with the round.
+    """
+
+    def __init__(self, server: Redis, keys: RoundKeys, round_id: str, ttl: int) -> None:
+        self.server = server
+        self.keys = keys
+        self.round_id = round_id
+        self.ttl = ttl
+
+    def claim(self, host: str, param: str, page: str, limit: int) -> tuple[bool, bool]:
+        """(granted, budget spent); raises RedisError when Redis fails (the caller then falls
+        back to its own count)."""
+        key = self.keys.teaching(self.round_id, host, param)
+        pipe = self.server.pipeline(transaction=True)
+        pipe.sadd(key, page)
+        pipe.scard(key)
+        pipe.expire(key, self.ttl)
+        added, size, _ = pipe.execute()
+        return bool(added) and int(size) <= limit, int(size) >= limit
+
 
 def decoded(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value

@@ -14,7 +14,15 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from crawler.distributed.connection import RoundKeys, connect_redis, decoded, new_round_id, worker_id
+from crawler.distributed.connection import (
+    TEACHING_COPIES_ATTRIBUTE,
+    RoundKeys,
+    TeachingCopies,
+    connect_redis,
+    decoded,
+    new_round_id,
+    worker_id,
+)
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
 from crawler.logs import LogOnce
@@ -96,6 +104,8 @@ class RoundScheduler(Scheduler):
         self.round_id, self.seeds_round = self._join_round()
         self.df = RFPDupeFilter(self.server, debug=self.dupefilter_debug,
                                 key=self.dupefilter_key % {"spider": spider.name, "round": self.round_id})
+        setattr(self.crawler, TEACHING_COPIES_ATTRIBUTE,
+                TeachingCopies(self.server, self.keys, self.round_id, self.round_ttl))
         self._tick()  # heartbeat, then registration
         for name, value in (("round", self.round_id), ("worker", self.worker),
                             ("seeded", int(self.seeds_round))):
