@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.url import url_has_any_extension
@@ -32,13 +33,13 @@ from crawler.errors import SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
 from crawler.kinds import Kind
-from crawler.pages import NEXT_LINK_XPATH
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
 from crawler.spiders.requests import make_request
-from crawler.spiders.site import article_item, parse_positive_int
+from crawler.spiders.site import article_item, open_page, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
 
 if TYPE_CHECKING:
+    from lxml.etree import _Element as Element
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -103,20 +104,34 @@ def guess_link(url: str) -> tuple[Guess, str]:
 
 _NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|weiter|siguiente|"
                         r"successiva|próxima|›|»|→)\s*(?:›|»|→)?\s*$", re.IGNORECASE)
+# `link[rel=next], a[rel~=next]` as cssselect writes it, `descendant::` rather than `//`
+_REL_NEXT = etree.XPath("descendant::link[@rel = 'next']/@href | descendant::a[@rel and "
+                        "contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href")
+_HREFS = etree.XPath("descendant::a/@href")
 
 
-def next_page_links(response: Response) -> list[str]:
-    """Next-page candidates: rel=next, then links whose class, label or text says next."""
-    found = response.css("link[rel=next]::attr(href), a[rel~=next]::attr(href)").getall()
-    found += response.xpath(NEXT_LINK_XPATH).getall()
-    # lxml's own iteration: a parsel Selector per anchor cost 27% of the news spider's busy
-    # time on the 400-article bench trap site (py-spy, bench/bench_traps.py --profile).
-    root = response.selector.root if isinstance(response, TextResponse) else None
-    for anchor in root.iter("a") if root is not None else ():
+def next_page_links(root: Element | None) -> list[str]:
+    """Next-page candidates in a parsed page: rel=next, then links whose class or label says
+    next (`crawler.pages.NEXT_LINK_XPATH`, read in Python), then those whose text does."""
+    if root is None:
+        return []
+    # One pass over the anchors, in lxml's own iteration: a parsel Selector per anchor cost 27%
+    # of the news spider's busy time on the 400-article bench trap site; the parsel selectors
+    # and three XPath passes that replaced it 11% on the 2,000-article one; this pass costs 37%
+    # of those three on the 891 pages of ../shared/eval, tests/fixtures and the bench site, with
+    # the same links (py-spy, bench/bench_traps.py --profile).
+    marked, said = [], []
+    for anchor in root.iter("a"):
         href = anchor.get("href")
-        if href is not None and _NEXT_TEXT.match(" ".join(anchor.itertext())):
-            found.append(href)
-    return found
+        if href is None:
+            continue
+        names, label = anchor.get("class"), anchor.get("aria-label")
+        if (names and ("next" in names or "suivant" in names)) or (
+                label and ("next" in (label := label.lower()) or "suivant" in label)):
+            marked.append(href)
+        if _NEXT_TEXT.match(" ".join(anchor.itertext()) if len(anchor) else anchor.text or ""):
+            said.append(href)
+    return [*map(str, _REL_NEXT(root)), *marked, *said]
 
 
 class NewsSpider(DiscoveryMixin, scrapy.Spider):
@@ -196,7 +211,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         stats = self.crawler.stats
         assert stats is not None
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             stats.inc_value("news/not_html")
             return
         if response.meta.get("start_page") and "feeds" in self.sources:
@@ -204,27 +219,29 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 if on_domains(feed, self.domains):
                     stats.inc_value("discovery/feeds")
                     yield make_request(Kind.FEED, feed, self.parse_feed, section=None)
+        # One parse per page: the extraction and the links below read the same tree.
+        opened = open_page(response, source=self.source_key, section=None)
         guess, reason = guess_link(response.url)
         is_listing_url = guess is not Guess.ARTICLE and reason != "short path"
         if is_listing_url and not response.meta.get("start_page"):
             stats.inc_value("news/guess/not_stored_listing_url")
             logger.debug("not stored (%s URL): %s", reason, response.url)
         else:
-            item = article_item(response, self.crawler, source=self.source_key, section=None)
+            item = article_item(response, self.crawler, opened=opened)
             if item is not None:
                 stats.inc_value("news/articles")
                 yield item
                 if guess is not Guess.ARTICLE:
                     stats.inc_value("news/guess/article_at_unexpected_url")
         if "sections" in self.sources:
-            yield from self._follow(response)
+            yield from self._follow(response, opened[0].tree)
 
-    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
+    def _follow(self, response: Response, root: Element | None) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         assert stats is not None
         depth_left = int(response.meta.get("depth_left") or 0)
         page_is_article = Kind.of(response) is Kind.ARTICLE
-        for href in next_page_links(response):
+        for href in next_page_links(root):
             url = self._candidate(response, href)
             if url and self._budget_left():
                 stats.inc_value("news/guess/next_page")
@@ -232,9 +249,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 self._scheduled.add(url)
                 yield make_request(Kind.SECTION, url, self.parse_page, section=None,
                                    depth_left=depth_left)
-        hrefs = (response.selector.root.xpath("//a/@href")
-                 if isinstance(response, TextResponse) else [])
-        for href in hrefs:
+        if page_is_article and depth_left == 0:
+            return  # an article at the last hop: none of its links could be followed
+        for href in _HREFS(root) if root is not None else ():
             url = self._candidate(response, str(href))
             if url is None:
                 continue
