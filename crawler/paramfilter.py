@@ -26,7 +26,8 @@ link; observations are written in batches (`_RECORD_BATCH`, at once when one of 
 parameter, and when the spider is idle or closes), and each write reads back the evidence of the
 hosts it wrote, so two workers' pages add up during the run. A crawl without a database learns in
 memory only. A catalogue entry's `keep_params` / `drop_params` override the learner for its
-domains (`crawler.sites.Site`).
+domains (`crawler.sites.Site`), in its own spider and in a `news` crawl of one of them
+(`NewsSpider.catalogue_sites`).
 
 Stats: params/learnt, params/loaded (learnt parameters read from the database at start),
 params/stripped (links cleaned when yielded or released), params/requeued_clean (queued links
@@ -118,10 +119,13 @@ class ParamFilterMiddleware:
 
     def spider_opened(self) -> None:
         """Start with the catalogue's overrides and everything learnt before, by any crawl."""
-        site = getattr(self.crawler.spider, "site", None) if self.crawler else None
-        for domain in getattr(site, "domains", ()):
-            self.learner.set_overrides(domain, keep=getattr(site, "keep_params", ()),
-                                       drop=getattr(site, "drop_params", ()))
+        spider = self.crawler.spider if self.crawler else None
+        # a catalogue spider's own entry; the `news` spider's catalogue entries of its host
+        site = getattr(spider, "site", None)
+        for entry in [site] if site is not None else getattr(spider, "catalogue_sites", ()):
+            for domain in getattr(entry, "domains", ()):
+                self.learner.set_overrides(domain, keep=getattr(entry, "keep_params", ()),
+                                           drop=getattr(entry, "drop_params", ()))
         if self.shared.store is None:
             return
         try:

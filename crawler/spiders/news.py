@@ -29,11 +29,14 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.url import url_has_any_extension
 
-from crawler.errors import SpiderArgumentError
+from crawler.errors import CatalogueError, SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
 from crawler.kinds import Kind
+from crawler.pages import resolve_link
+from crawler.sites import load_catalogue
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
+from crawler.spiders.loader import catalogue_files
 from crawler.spiders.requests import make_request
 from crawler.spiders.site import article_item, open_page, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
@@ -41,6 +44,9 @@ from crawler.urls import canonical_url, host_of, on_domains
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+    from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +140,23 @@ def next_page_links(root: Element | None) -> list[str]:
     return [*map(str, _REL_NEXT(root)), *marked, *said]
 
 
+def catalogue_sites_of(host: str, settings: BaseSettings) -> tuple[Site, ...]:
+    """The catalogue entries (SITES_FILE over the built-in one) that list `host` among their
+    domains, `www.` aside: their keep_params / drop_params apply to a `news` crawl of the host
+    as to their own spider (crawler.paramfilter)."""
+    key = host.lower().removeprefix("www.")
+    try:
+        catalogue = load_catalogue(catalogue_files(settings))
+    except CatalogueError:  # refused with its message when the spiders were loaded
+        return ()
+    return tuple(site for site in catalogue.values()
+                 if key in {d.lower().removeprefix("www.") for d in site.domains})
+
+
 class NewsSpider(DiscoveryMixin, scrapy.Spider):
     name = "news"
+    # catalogue entries of the crawled host, for their URL-parameter overrides (from_crawler)
+    catalogue_sites: tuple[Site, ...] = ()
 
     def __init__(self, *args: Any, url: str | None = None, max_pages: Any = None,
                  max_depth: Any = None, **kwargs: Any) -> None:
@@ -147,6 +168,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         self.start_url = start
         host = host_of(start)
         self.domains = [host.removeprefix("www.")]
+        self._domains = tuple(self.domains)
         self.allowed_domains = list(self.domains)
         super().__init__(*args, **kwargs)
         self.max_pages = parse_positive_int("max_pages", max_pages) if max_pages else None
@@ -165,6 +187,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_pages = spider.max_pages or crawler.settings.getint("NEWS_MAX_PAGES")
         spider.max_depth = spider.max_depth or crawler.settings.getint("NEWS_MAX_DEPTH")
+        spider.catalogue_sites = catalogue_sites_of(spider.domains[0], crawler.settings)
         return spider
 
     # ------------------------------------------------------------------ discovery hooks
@@ -273,9 +296,10 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                                    depth_left=depth_left - 1)
 
     def _candidate(self, response: Response, href: str) -> str | None:
-        url = canonical_url(urljoin(response.url, href.strip()))
+        # resolved once per origin for root-relative links (crawler.pages.resolve_link): the
+        # menus, tags and most-read links every page of a site repeats
+        url = resolve_link(response.url, href, self._domains)
         if (url is None or url in self._scheduled or url in self._scheduled_articles
-                or not on_domains(url, self.domains)
                 or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None
         return url
