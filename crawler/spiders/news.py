@@ -264,8 +264,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         assert stats is not None
         depth_left = int(response.meta.get("depth_left") or 0)
         page_is_article = Kind.of(response) is Kind.ARTICLE
+        origin = urljoin(response.url, "/")
         for href in next_page_links(root):
-            url = self._candidate(response, href)
+            url = self._candidate(response.url, href, origin)
             if url and self._budget_left():
                 stats.inc_value("news/guess/next_page")
                 logger.debug("next page (link marked next): %s", url)
@@ -274,8 +275,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                                    depth_left=depth_left)
         if page_is_article and depth_left == 0:
             return  # an article at the last hop: none of its links could be followed
-        for href in _HREFS(root) if root is not None else ():
-            url = self._candidate(response, str(href))
+        # each link once per page: an article page repeats its tag links up to ten times
+        for href in dict.fromkeys(map(str, _HREFS(root))) if root is not None else ():
+            url = self._candidate(response.url, href, origin)
             if url is None:
                 continue
             guess, reason = guess_link(url)
@@ -295,10 +297,10 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,
                                    depth_left=depth_left - 1)
 
-    def _candidate(self, response: Response, href: str) -> str | None:
+    def _candidate(self, page_url: str, href: str, origin: str) -> str | None:
         # resolved once per origin for root-relative links (crawler.pages.resolve_link): the
         # menus, tags and most-read links every page of a site repeats
-        url = resolve_link(response.url, href, self._domains)
+        url = resolve_link(page_url, href, self._domains, origin=origin)
         if (url is None or url in self._scheduled or url in self._scheduled_articles
                 or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None
