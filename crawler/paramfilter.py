@@ -32,9 +32,8 @@ domains (`crawler.sites.Site`), in its own spider and in a `news` crawl of one o
 Stats: params/learnt, params/loaded (learnt parameters read from the database at start),
 params/stripped (links cleaned when yielded or released), params/requeued_clean (queued links
 cleaned when due), params/deferred (teaching copies sent first), params/parked and
-params/released (held
-until idle, let go unchanged), params/recorded (documents written). Each learnt parameter is
-logged once at INFO. Settings: PARAMS_MIN_PAGES.
+params/released (held until idle, let go unchanged), params/recorded (documents written). Each
+learnt parameter is logged once at INFO. Settings: PARAMS_MIN_PAGES.
 """
 
 from __future__ import annotations
