@@ -120,6 +120,8 @@ class ParamFilterMiddleware:
     def spider_opened(self) -> None:
         """Start with the catalogue's overrides and everything learnt before, by any crawl."""
         spider = self.crawler.spider if self.crawler else None
+        if spider is not None and hasattr(spider, "param_learner"):
+            spider.param_learner = self.learner  # a spider that judges links before yielding
         # a catalogue spider's own entry; the `news` spider's catalogue entries of its host
         site = getattr(spider, "site", None)
         for entry in [site] if site is not None else getattr(spider, "catalogue_sites", ()):
