@@ -1,8 +1,9 @@
 """Issue 13's figures: downloads per article on the trap site, throughput vs bare Scrapy, re-runs.
 
     .venv/bin/python bench/bench_traps.py --articles 400            # needs nginx (apt-get)
-    .venv/bin/python bench/bench_traps.py --articles 400 --profile  # + py-spy of the news crawl
+    .venv/bin/python bench/bench_traps.py --articles 400 --profile  # + py-spy of the first runs
     REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/bench_traps.py --distributed
+    .venv/bin/python bench/bench_traps.py --articles 2000 --rounds 5  # throughput only
 
 A benchmark, not a test. Generates the bench site with its traps (bench/sitegen.py --traps:
 comment replies, share and print links, AMP copies, an unknown parameter, tag and author
@@ -20,6 +21,10 @@ from the server's access log:
 For each: article-page downloads per unique article over the run and after the learning phase
 (from the last copy download on), copies by trap, non-article documents stored, wall time, and
 articles per second against the bare spider's.
+
+With --rounds N, throughput only: N rounds of the three first runs (bare, `news`, catalogue
+spider, each into a fresh database), the order rotating from round to round because the machine
+is shared; prints each round's ratios and their medians.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,14 +181,11 @@ class Session:
     def news(self, label: str, name: str, *, profile: Path | None = None) -> dict[str, Any]:
         command = [python(), "-m", "scrapy", "crawl", "news", "-a", f"url={self.nginx.base_url}/",
                    "-a", "max_pages=100000", "-a", "sources=sections"]
-        if profile is not None:
-            spy = shutil.which("py-spy") or str(Path(python()).with_name("py-spy"))
-            command = [spy, "record", "--idle", "--rate", "200", "--format", "raw", "-o",
-                       str(profile), "--", *command]
-        return self.run(label, command, self.env(name), ROOT, name)
+        return self.run(label, _profiled(command, profile), self.env(name), ROOT, name)
 
-    def catalogue(self, label: str, name: str, **extra: str) -> dict[str, Any]:
-        return self.run(label, [python(), "-m", "scrapy", "crawl", SITE_KEY],
+    def catalogue(self, label: str, name: str, *, profile: Path | None = None,
+                  **extra: str) -> dict[str, Any]:
+        return self.run(label, _profiled([python(), "-m", "scrapy", "crawl", SITE_KEY], profile),
                         self.env(name, **extra), ROOT, name)
 
     def distributed(self, name: str, redis_url: str) -> dict[str, Any]:
@@ -216,8 +219,51 @@ class Session:
         return result
 
 
+def _profiled(command: list[str], profile: Path | None) -> list[str]:
+    """The command run under `py-spy record` into `profile`, if given."""
+    if profile is None:
+        return command
+    spy = shutil.which("py-spy") or str(Path(python()).with_name("py-spy"))
+    return [spy, "record", "--idle", "--rate", "200", "--format", "raw", "-o", str(profile), "--",
+            *command]
+
+
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def rounds(session: Session, bare_cwd: Path, database: Database, count: int) -> None:
+    """Alternating rounds of the first runs; per-round and median throughput ratios."""
+    ratios: dict[str, list[float]] = {"news": [], "catalogue": []}
+    # CPU seconds of the crawl process against bare Scrapy's: the crawls are CPU-bound, and on
+    # a shared machine this ratio moves far less than the wall-time one
+    cpu_ratios: dict[str, list[float]] = {"news": [], "catalogue": []}
+    walls: dict[str, list[float]] = {"bare": [], "news": [], "catalogue": []}
+    runs = {
+        "bare": lambda: session.bare(bare_cwd),
+        "news": lambda: session.news("news-first", database.new_name("news")),
+        "catalogue": lambda: session.catalogue("catalogue-first", database.new_name("catalogue")),
+    }
+    order = list(runs)
+    for number in range(count):
+        shift = number % len(order)
+        results = {name: runs[name]() for name in order[shift:] + order[:shift]}
+        bare_rate = results["bare"]["articles_per_s"]
+        for name, result in results.items():
+            walls[name].append(result["wall"])
+            if name != "bare":
+                ratios[name].append(result.get("articles_per_s", 0) / bare_rate)
+                cpu_ratios[name].append(results["bare"]["cpu"] / result["cpu"])
+        log(f"round {number + 1}: " + ", ".join(
+            f"{name} {ratios[name][-1]:.2f}x (CPU {cpu_ratios[name][-1]:.2f}x)" for name in ratios)
+            + f" (bare {results['bare']['wall']:.1f} s, {results['bare']['cpu']:.1f} CPU s)")
+    for name, values in ratios.items():
+        print(f"{name}: median {statistics.median(values):.2f}x bare Scrapy (per round: "
+              f"{', '.join(f'{v:.2f}' for v in values)}); wall median "
+              f"{statistics.median(walls[name]):.1f} s vs bare "
+              f"{statistics.median(walls['bare']):.1f} s; bare CPU s / its CPU s: median "
+              f"{statistics.median(cpu_ratios[name]):.2f} (per round: "
+              f"{', '.join(f'{v:.2f}' for v in cpu_ratios[name])})")
 
 
 def main() -> int:
@@ -225,9 +271,12 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile", action="store_true",
-                        help="run the first news crawl under py-spy (pip install py-spy)")
+                        help="run the first news and catalogue crawls under py-spy "
+                             "(pip install py-spy)")
     parser.add_argument("--distributed", action="store_true",
                         help="also two workers on one Redis (REDIS_URL)")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="throughput only: this many alternating rounds of the first runs")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-traps")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
@@ -248,12 +297,17 @@ def main() -> int:
                 sections=", ".join(f'"{s}" = "{nginx.base_url}/{s}/"' for s in SECTIONS)))
             session = Session(args, nginx, database, articles, sites_file)
             log(f"{len(articles)} articles on {nginx.base_url}, concurrency {args.concurrency}")
+            if args.rounds:
+                rounds(session, bare_cwd, database, args.rounds)
+                return 0
             bare = session.bare(bare_cwd)
             news_db, catalogue_db = database.new_name("news"), database.new_name("catalogue")
             profile = args.work / "news.raw" if args.profile else None
+            catalogue_profile = args.work / "catalogue.raw" if args.profile else None
             first = session.news("news-first", news_db, profile=profile)
             session.news("news-second", news_db)
-            catalogue = session.catalogue("catalogue-first", catalogue_db)
+            catalogue = session.catalogue("catalogue-first", catalogue_db,
+                                          profile=catalogue_profile)
             session.catalogue("catalogue-second", catalogue_db)
             redis_url = os.environ.get("REDIS_URL")
             if args.distributed:
@@ -263,7 +317,8 @@ def main() -> int:
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    shutil.rmtree(bare_cwd, ignore_errors=True)
+    finally:
+        shutil.rmtree(bare_cwd, ignore_errors=True)
     results = session.results
     for label, run in (("news", first), ("catalogue", catalogue)):
         second = results[f"{label}-second"]
@@ -272,12 +327,13 @@ def main() -> int:
               f"articles/s); second run {second['article_downloads']} article downloads in "
               f"{second['wall']:.1f} s = {second['wall'] / run['wall']:.0%} of the first run")
     (args.work / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    if profile is not None and profile.exists():
-        from bench.profile_crawl import summarise
+    for raw in (profile, catalogue_profile):
+        if raw is not None and raw.exists():
+            from bench.profile_crawl import summarise
 
-        summary = summarise(profile)
-        (args.work / "profile.md").write_text(summary + "\n")
-        print(summary)
+            summary = summarise(raw)
+            raw.with_suffix(".md").write_text(summary + "\n")
+            print(f"{raw.stem}:\n{summary}")
     return 0
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from crawler.sites import Site
 
-__all__ = ["ArticlePage", "ListingLinks", "SectionPage"]
+__all__ = ["ArticlePage", "ListingLinks", "SectionPage", "resolve_link"]
 
 # Links whose class or label says "next page" (English, French; the label in any case). The
 # no-config news spider follows them; a catalogue site's only when they match its patterns.
@@ -94,16 +94,9 @@ class SectionPage:
         return None
 
     def _absolute(self, hrefs: Iterable[str]) -> Iterable[str]:
-        # A root-relative or absolute href resolves the same on every page of the site: keyed on
-        # the page's origin instead of its URL, the navigation, footer and most-read links of one
-        # listing page are cache hits on the next.
         origin = urljoin(self.url, "/")
         for href in hrefs:
-            href = href.strip()
-            if not href or href.startswith("#"):
-                continue
-            url = _resolve(origin if _base_independent(href) else self.url, href,
-                           self.site.domains)
+            url = resolve_link(self.url, href, self.site.domains, origin=origin)
             if url is not None:
                 yield url
 
@@ -152,6 +145,28 @@ def following_page(current: str, links: Iterable[str],
                 best is None or value > best[0]):
             best = (value, url)
     return best[1] if best else None
+
+
+def resolve_link(page_url: str, href: str, domains: tuple[str, ...], *,
+                 origin: str | None = None) -> str | None:
+    """The canonical URL of a link found on `page_url`, or None when it is empty, a fragment of
+    the page, unusable or off the site's `domains`. `origin` is `urljoin(page_url, "/")`, if the
+    caller has it.
+
+    A root-relative or absolute href resolves the same on every page of the site: keyed on the
+    page's origin instead of its URL, the navigation, footer and most-read links of one page are
+    cache hits on the next.
+
+    >>> resolve_link("https://h.fr/a/b", " ../c?utm_source=x ", ("h.fr",))
+    'https://h.fr/c'
+    >>> resolve_link("https://h.fr/a/b", "#top", ("h.fr",)) is None
+    True
+    """
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    base = (origin or urljoin(page_url, "/")) if _base_independent(href) else page_url
+    return _resolve(base, href, domains)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -236,6 +236,19 @@ class ParamLearner:
         return (name in overrides.drop or is_tracking_param(name)
                 or name in self._learnt.get(host, ()))
 
+    def only_irrelevant(self, host: str, query: str) -> bool:
+        """Whether `query` has parameters and all of them are irrelevant on `host` (a host key):
+        a link with it is its page without it.
+
+        >>> learner = ParamLearner()
+        >>> learner.set_overrides("h", drop=["replytocom"], keep=["ref"])
+        >>> [learner.only_irrelevant("h", q) for q in ("replytocom=4&utm_source=x",
+        ...                                            "replytocom=4&id=2", "ref=a", "")]
+        [True, False, False, False]
+        """
+        pairs = parse_qsl(query, keep_blank_values=True)
+        return bool(pairs) and all(self.is_irrelevant(host, name) for name, _ in pairs)
+
     def unsettled(self, url: str, *, linked_from: str | None = None) -> list[str]:
         """The link's parameters nothing has decided on yet (not fixed, learnt, kept, paging).
 

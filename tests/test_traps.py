@@ -240,3 +240,19 @@ def test_catalogue_overrides_what_is_learnt(sites, run):
     assert _copies(kept)["src_ctx"] == 6, _copies(kept)
     assert "learnt: parameter" not in kept["proc"].stderr
     assert set(kept["documents"]) == set(dropped["documents"]) == kept["articles"]
+
+
+def test_news_spider_applies_the_catalogue_overrides_of_its_host(sites, run):
+    # The catalogue entry of the crawled host says: `src_ctx` is always noise, `nb` never is.
+    crawl = run(sites[8], f"newscrawl_test_{uuid.uuid4().hex[:10]}", spider="news",
+                catalogue_extra='drop_params = ["src_ctx"]\nkeep_params = ["nb"]')
+
+    assert crawl["proc"].returncode == 0, crawl["proc"].stderr[-3000:]
+    copies = _copies(crawl)
+    assert copies["src_ctx"] == 0, copies  # stripped from the first link, nothing to learn
+    # `?share=twitter&nb=1` is `?nb=1` once the fixed list dropped `share`: a page of its own,
+    # for every article whose links the crawl follows, and never learnt away
+    assert copies["nb"] > 3, copies
+    assert "learnt: parameter 'src_ctx'" not in crawl["proc"].stderr
+    assert "learnt: parameter 'nb'" not in crawl["proc"].stderr
+    assert set(crawl["documents"]) <= crawl["articles"]

@@ -54,16 +54,34 @@ def looks_binary(text: str) -> bool:
     return bool(head) and len(_CONTROL_RE.findall(head)) > max(8, len(head) // 50)
 
 
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _has_control_chars(text: str) -> bool:
+    r"""Whether `text` holds a character of `_CONTROL_RE` (most pages do not).
+
+    Deleting them from the UTF-8 bytes in C and comparing lengths costs a third of the regular
+    expression's scan (132 vs 329-566 us on a page of the bench site or ../shared/eval, best of
+    5; one parse of a bench article costs about 770 us).
+
+    >>> _has_control_chars("a\tb\n"), _has_control_chars("a\x0bb"), _has_control_chars("é\x00")
+    (False, True, True)
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
+
+
 def parse_html(html: str | bytes | None) -> Element | None:
     """Parse a page into an lxml HTML tree; None for empty, binary or unparseable input."""
     if html is None:
         return None
     text = decode_html(html) if isinstance(html, bytes) else html
-    if not text.strip() or looks_binary(text):
+    if not text or text.isspace() or looks_binary(text):
         return None
     # lxml refuses str input that carries an XML encoding declaration
     text = _XML_DECL_RE.sub("", text[:MAX_HTML_CHARS], count=1)
-    text = _CONTROL_RE.sub("", text)
+    if _has_control_chars(text):
+        text = _CONTROL_RE.sub("", text)
     try:
         root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):

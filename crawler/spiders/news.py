@@ -11,7 +11,9 @@ next pages without costing depth; static, account and search pages are skipped. 
 only when its own markup says article (`ArticlePage.article_verdict()`: structured data,
 OpenGraph type, or a dated <article> with enough text) and its URL is not a listing's. Every guess
 is logged at DEBUG with its reason and counted under `news/guess/...`; the crawl stays on the start
-URL's site and within max_pages downloads and max_depth hops.
+URL's site and within max_pages downloads and max_depth hops. A link to a page already scheduled
+that carries only parameters known to be noise (`crawler.params`: learnt, fixed list, catalogue)
+is dropped before it is judged (`news/learnt_copies_skipped`).
 """
 
 from __future__ import annotations
@@ -24,22 +26,31 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.url import url_has_any_extension
 
-from crawler.errors import SpiderArgumentError
+from crawler.errors import CatalogueError, SpiderArgumentError
 from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
 from crawler.kinds import Kind
-from crawler.pages import NEXT_LINK_XPATH
+from crawler.pages import resolve_link
+from crawler.params import host_key
+from crawler.sites import load_catalogue
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
+from crawler.spiders.loader import catalogue_files
 from crawler.spiders.requests import make_request
-from crawler.spiders.site import article_item, parse_positive_int
+from crawler.spiders.site import article_item, open_page, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
 
 if TYPE_CHECKING:
+    from lxml.etree import _Element as Element
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+    from crawler.params import ParamLearner
+    from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
 
@@ -103,24 +114,55 @@ def guess_link(url: str) -> tuple[Guess, str]:
 
 _NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|weiter|siguiente|"
                         r"successiva|próxima|›|»|→)\s*(?:›|»|→)?\s*$", re.IGNORECASE)
+# `link[rel=next], a[rel~=next]` as cssselect writes it, `descendant::` rather than `//`
+_REL_NEXT = etree.XPath("descendant::link[@rel = 'next']/@href | descendant::a[@rel and "
+                        "contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href")
+_HREFS = etree.XPath("descendant::a/@href")
 
 
-def next_page_links(response: Response) -> list[str]:
-    """Next-page candidates: rel=next, then links whose class, label or text says next."""
-    found = response.css("link[rel=next]::attr(href), a[rel~=next]::attr(href)").getall()
-    found += response.xpath(NEXT_LINK_XPATH).getall()
-    # lxml's own iteration: a parsel Selector per anchor cost 27% of the news spider's busy
-    # time on the 400-article bench trap site (py-spy, bench/bench_traps.py --profile).
-    root = response.selector.root if isinstance(response, TextResponse) else None
-    for anchor in root.iter("a") if root is not None else ():
+def next_page_links(root: Element | None) -> list[str]:
+    """Next-page candidates in a parsed page: rel=next, then links whose class or label says
+    next (`crawler.pages.NEXT_LINK_XPATH`, read in Python), then those whose text does."""
+    if root is None:
+        return []
+    # One pass over the anchors, in lxml's own iteration: a parsel Selector per anchor cost 27%
+    # of the news spider's busy time on the 400-article bench trap site; the parsel selectors
+    # and three XPath passes that replaced it 11% on the 2,000-article one; this pass costs 37%
+    # of those three on the 891 pages of ../shared/eval, tests/fixtures and the bench site, with
+    # the same links (py-spy, bench/bench_traps.py --profile).
+    marked, said = [], []
+    for anchor in root.iter("a"):
         href = anchor.get("href")
-        if href is not None and _NEXT_TEXT.match(" ".join(anchor.itertext())):
-            found.append(href)
-    return found
+        if href is None:
+            continue
+        names, label = anchor.get("class"), anchor.get("aria-label")
+        if (names and ("next" in names or "suivant" in names)) or (
+                label and ("next" in (label := label.lower()) or "suivant" in label)):
+            marked.append(href)
+        if _NEXT_TEXT.match(" ".join(anchor.itertext()) if len(anchor) else anchor.text or ""):
+            said.append(href)
+    return [*map(str, _REL_NEXT(root)), *marked, *said]
+
+
+def catalogue_sites_of(host: str, settings: BaseSettings) -> tuple[Site, ...]:
+    """The catalogue entries (SITES_FILE over the built-in one) that list `host` among their
+    domains, `www.` aside: their keep_params / drop_params apply to a `news` crawl of the host
+    as to their own spider (crawler.paramfilter)."""
+    key = host.lower().removeprefix("www.")
+    try:
+        catalogue = load_catalogue(catalogue_files(settings))
+    except CatalogueError:  # refused with its message when the spiders were loaded
+        return ()
+    return tuple(site for site in catalogue.values()
+                 if key in {d.lower().removeprefix("www.") for d in site.domains})
 
 
 class NewsSpider(DiscoveryMixin, scrapy.Spider):
     name = "news"
+    # catalogue entries of the crawled host, for their URL-parameter overrides (from_crawler)
+    catalogue_sites: tuple[Site, ...] = ()
+    # the crawl's URL-parameter learner, set by crawler.paramfilter when it is enabled
+    param_learner: ParamLearner | None = None
 
     def __init__(self, *args: Any, url: str | None = None, max_pages: Any = None,
                  max_depth: Any = None, **kwargs: Any) -> None:
@@ -132,6 +174,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         self.start_url = start
         host = host_of(start)
         self.domains = [host.removeprefix("www.")]
+        self._domains = tuple(self.domains)
         self.allowed_domains = list(self.domains)
         super().__init__(*args, **kwargs)
         self.max_pages = parse_positive_int("max_pages", max_pages) if max_pages else None
@@ -150,6 +193,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_pages = spider.max_pages or crawler.settings.getint("NEWS_MAX_PAGES")
         spider.max_depth = spider.max_depth or crawler.settings.getint("NEWS_MAX_DEPTH")
+        spider.catalogue_sites = catalogue_sites_of(spider.domains[0], crawler.settings)
         return spider
 
     # ------------------------------------------------------------------ discovery hooks
@@ -196,7 +240,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         stats = self.crawler.stats
         assert stats is not None
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             stats.inc_value("news/not_html")
             return
         if response.meta.get("start_page") and "feeds" in self.sources:
@@ -204,38 +248,42 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 if on_domains(feed, self.domains):
                     stats.inc_value("discovery/feeds")
                     yield make_request(Kind.FEED, feed, self.parse_feed, section=None)
+        # One parse per page: the extraction and the links below read the same tree.
+        opened = open_page(response, source=self.source_key, section=None)
         guess, reason = guess_link(response.url)
         is_listing_url = guess is not Guess.ARTICLE and reason != "short path"
         if is_listing_url and not response.meta.get("start_page"):
             stats.inc_value("news/guess/not_stored_listing_url")
             logger.debug("not stored (%s URL): %s", reason, response.url)
         else:
-            item = article_item(response, self.crawler, source=self.source_key, section=None)
+            item = article_item(response, self.crawler, opened=opened)
             if item is not None:
                 stats.inc_value("news/articles")
                 yield item
                 if guess is not Guess.ARTICLE:
                     stats.inc_value("news/guess/article_at_unexpected_url")
         if "sections" in self.sources:
-            yield from self._follow(response)
+            yield from self._follow(response, opened[0].tree)
 
-    def _follow(self, response: Response) -> Iterator[scrapy.Request]:
+    def _follow(self, response: Response, root: Element | None) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         assert stats is not None
         depth_left = int(response.meta.get("depth_left") or 0)
         page_is_article = Kind.of(response) is Kind.ARTICLE
-        for href in next_page_links(response):
-            url = self._candidate(response, href)
+        origin = urljoin(response.url, "/")
+        for href in next_page_links(root):
+            url = self._candidate(response.url, href, origin)
             if url and self._budget_left():
                 stats.inc_value("news/guess/next_page")
                 logger.debug("next page (link marked next): %s", url)
                 self._scheduled.add(url)
                 yield make_request(Kind.SECTION, url, self.parse_page, section=None,
                                    depth_left=depth_left)
-        hrefs = (response.selector.root.xpath("//a/@href")
-                 if isinstance(response, TextResponse) else [])
-        for href in hrefs:
-            url = self._candidate(response, str(href))
+        if page_is_article and depth_left == 0:
+            return  # an article at the last hop: none of its links could be followed
+        # each link once per page: an article page repeats its tag links up to ten times
+        for href in dict.fromkeys(map(str, _HREFS(root))) if root is not None else ():
+            url = self._candidate(response.url, href, origin)
             if url is None:
                 continue
             guess, reason = guess_link(url)
@@ -255,13 +303,36 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,
                                    depth_left=depth_left - 1)
 
-    def _candidate(self, response: Response, href: str) -> str | None:
-        url = canonical_url(urljoin(response.url, href.strip()))
+    def _candidate(self, page_url: str, href: str, origin: str) -> str | None:
+        if self.param_learner is not None and "?" in href and self._learnt_copy(page_url, href,
+                                                                                 origin):
+            return None
+        # resolved once per origin for root-relative links (crawler.pages.resolve_link): the
+        # menus, tags and most-read links every page of a site repeats
+        url = resolve_link(page_url, href, self._domains, origin=origin)
         if (url is None or url in self._scheduled or url in self._scheduled_articles
-                or not on_domains(url, self.domains)
                 or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None
         return url
+
+    def _learnt_copy(self, page_url: str, href: str, origin: str) -> bool:
+        """A link to a page already scheduled, with only parameters known to be noise (learnt,
+        fixed list or catalogue): a comment reply, a share button. Told from the href's path
+        and parameter names, before its unique URL is canonicalised and sent as a request for
+        crawler.paramfilter to clean and the dupefilter to drop (those were 10% of the news
+        spider's busy time on the 2,000-article bench trap site: py-spy,
+        bench/bench_traps.py --profile)."""
+        assert self.param_learner is not None
+        path, _, query = href.split("#", 1)[0].partition("?")
+        page = resolve_link(page_url, path, self._domains, origin=origin) if path.strip() else None
+        if page is None or (page not in self._scheduled and page not in self._scheduled_articles):
+            return False
+        if not self.param_learner.only_irrelevant(host_key(page), query):
+            return False
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("news/learnt_copies_skipped")
+        return True
 
     def _budget_left(self) -> bool:
         return len(self._scheduled) < (self.max_pages or 0)

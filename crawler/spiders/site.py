@@ -185,7 +185,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         next_page = links.next_page
         if next_page is None:
             current = canonical_url(response.url)
-            next_page = next((url for href in next_page_links(response)
+            root = response.selector.root if isinstance(response, TextResponse) else None
+            next_page = next((url for href in next_page_links(root)
                               if (url := canonical_url(response.urljoin(href)))
                               and url != current and on_domains(url, self.site.domains)), None)
         return list(dict.fromkeys([*links.articles, *found])), next_page
@@ -202,19 +203,29 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             yield item
 
 
-def article_item(response: Response, crawler: Crawler, **page_options: Any) -> ArticleItem | None:
+def open_page(response: TextResponse, **page_options: Any) -> tuple[ArticlePage, str | None]:
+    """The page object of an HTML response (its tree parsed when first read), and what was wrong
+    with the response's declared charset (None when nothing was)."""
+    text, charset_problem = page_text(response.body, response.text,
+                                      getattr(response, "encoding", None) or "utf-8")
+    page = ArticlePage(response.url, text, fetched_at=dt.datetime.now(dt.UTC), **page_options)
+    return page, charset_problem
+
+
+def article_item(response: Response, crawler: Crawler, *,
+                 opened: tuple[ArticlePage, str | None] | None = None,
+                 **page_options: Any) -> ArticleItem | None:
     """The item of an article page, or None (counted, and signalled as `page_not_article`) for a
-    page that is not an article."""
+    page that is not an article. `opened` is the response's `open_page()` when the caller reads
+    the same tree for other things (the `news` spider's links): one parse per page."""
     stats = crawler.stats
     assert stats is not None
-    if not hasattr(response, "text"):
+    if not isinstance(response, TextResponse):
         crawler.signals.send_catch_log(page_not_article, url=response.url, reason="not HTML")
         stats.inc_value("article/not_html")
         logger.debug("not an article (not HTML): %s", response.url)
         return None
-    text, charset_problem = page_text(response.body, response.text,
-                                      getattr(response, "encoding", None) or "utf-8")
-    page = ArticlePage(response.url, text, fetched_at=dt.datetime.now(dt.UTC), **page_options)
+    page, charset_problem = opened or open_page(response, **page_options)
     is_article, reason = page.article_verdict()
     if not is_article:
         crawler.signals.send_catch_log(page_not_article, url=response.url, reason=reason)
