@@ -48,14 +48,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.http import TextResponse
 
 from crawler.database import DatabaseOwner
-from crawler.distributed.connection import TEACHING_COPIES_ATTRIBUTE
 from crawler.errors import DatabaseUnavailable
+from crawler.kinds import TEACHING_COPIES_ATTRIBUTE
 from crawler.logs import LogOnce
 from crawler.params import Observation, ParamLearner, host_key
 from crawler.urls import canonical_url
@@ -255,11 +254,11 @@ class ParamFilterMiddleware:
             return True
         if (host, name) in self._budget_spent:  # no round trip per copy once it is spent
             return False
-        try:
-            granted, spent = teaching.claim(host, name, page, self.learner.min_pages)
-        except RedisError as exc:
-            _log_once.warning("teaching", "teaching copies counted by this worker alone: %s", exc)
+        claimed = teaching.claim(host, name, page, self.learner.min_pages)
+        if claimed is None:
+            _log_once.warning("teaching", "Redis failed: teaching copies counted by this worker alone")
             return True
+        granted, spent = claimed
         if spent:
             self._budget_spent.add((host, name))
         return bool(granted)

@@ -275,6 +275,7 @@ def test_without_redis_url_the_crawl_is_local_and_redis_is_not_imported():
     code = ("import sys; from scrapy.utils.project import get_project_settings; "
             "from scrapy.crawler import CrawlerProcess; import crawler.runner; "
             "s = get_project_settings(); CrawlerProcess(s).create_crawler('news'); "
+            "import crawler.paramfilter, crawler.pipelines, crawler.incremental, crawler.runs; "
             "print(s['SCHEDULER'], s.getint('STORE_BATCH_SIZE'), 'redis' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}, check=True)

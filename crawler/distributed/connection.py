@@ -80,11 +80,6 @@ class RoundKeys:
         return self._key("teaching", round_id, host, param)
 
 
-# The crawler attribute under which a round's `TeachingCopies` is published (by RoundScheduler,
-# the owner of the Redis client) for the parameter filter.
-TEACHING_COPIES_ATTRIBUTE = "newscrawl_teaching_copies"
-
-
 class TeachingCopies:
     """The pages whose parameter copies the workers of one round sent to learn a parameter
     from: one budget for every worker, so that two workers do not each send `limit` copies.
@@ -100,15 +95,17 @@ class TeachingCopies:
         self.round_id = round_id
         self.ttl = ttl
 
-    def claim(self, host: str, param: str, page: str, limit: int) -> tuple[bool, bool]:
-        """(granted, budget spent); raises RedisError when Redis fails (the caller then falls
-        back to its own count)."""
+    def claim(self, host: str, param: str, page: str, limit: int) -> tuple[bool, bool] | None:
+        """(granted, budget spent), or None when Redis failed (the caller then counts alone)."""
         key = self.keys.teaching(self.round_id, host, param)
         pipe = self.server.pipeline(transaction=True)
         pipe.sadd(key, page)
         pipe.scard(key)
         pipe.expire(key, self.ttl)
-        added, size, _ = pipe.execute()
+        try:
+            added, size, _ = pipe.execute()
+        except RedisError:
+            return None
         return bool(added) and int(size) <= limit, int(size) >= limit
 
 

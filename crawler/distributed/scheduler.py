@@ -15,7 +15,6 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.distributed.connection import (
-    TEACHING_COPIES_ATTRIBUTE,
     RoundKeys,
     TeachingCopies,
     connect_redis,
@@ -25,6 +24,7 @@ from crawler.distributed.connection import (
 )
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
+from crawler.kinds import TEACHING_COPIES_ATTRIBUTE
 from crawler.logs import LogOnce
 from crawler.scrapy_compat import requests_in_progress, wake_engine
 
