@@ -578,3 +578,53 @@ def test_a_link_to_the_writers_page_names_the_author_when_nothing_else_does(byli
     item = _page('<meta property="og:type" content="article">', body).to_item()
 
     assert item["authors"] == names
+
+
+# ---------------------------------------------------------------- issue 14c: dates
+
+
+@pytest.mark.parametrize(("line", "raw"), [
+    ('<div class="lineinfo">Do 12.03.24 | 14:07 Uhr | Von Jeanne Dupont</div>',
+     "12.03.24 | 14:07 Uhr"),
+    ('<time data-published="2024-03-12 09:13:00Z">12 mars 2024</time>', "2024-03-12 09:13:00Z"),
+])
+def test_a_day_from_metadata_takes_the_time_the_page_shows_for_that_day(line, raw):
+    head = '<meta property="article:published_time" content="2024-03-12">'
+    body = _article_body().replace("</h1>", f"</h1>{line}")
+
+    item = _page(head, body).to_item()
+
+    assert item["published_raw"]["text"] == raw
+    assert item["published_raw"]["where"].startswith("meta:article:published_time+")
+
+
+def test_a_time_shown_for_another_day_is_not_taken():
+    head = '<meta property="article:published_time" content="2024-03-12">'
+    body = _article_body().replace("</h1>", "</h1><p>Mis en ligne le 11/03/2024 à 18:05</p>")
+
+    item = _page(head, body).to_item()
+
+    assert item["published_raw"] == {"text": "2024-03-12",
+                                     "where": "meta:article:published_time"}
+
+
+def test_a_date_line_the_parser_cannot_read_is_replaced_by_htmldates_day():
+    body = _article_body().replace(
+        "</h1>", '</h1><div class="date">[03月12日 11時30分]</div>').replace(
+        "</article>", "<p>Paris, 12/03/2024</p></article>")
+
+    item = _page('<meta property="og:type" content="article">', body,
+                 url="https://news.example.fr/un-article").to_item()
+
+    assert item["published_raw"]["text"] == "2024-03-12"
+    assert item["published_raw"]["where"] == "htmldate"
+
+
+def test_a_pubdate_mark_on_many_times_marks_a_list_not_the_article():
+    listing = "".join(f'<li><time pubdate datetime="2024-05-0{i}T10:00:00Z">x</time></li>'
+                      for i in range(1, 6))
+    body = _article_body().replace(
+        "</h1>", '</h1><p><time datetime="2024-03-12T10:00:00Z">12 mars</time></p>').replace(
+        "</article>", f"</article><ul>{listing}</ul>")
+
+    assert _page("", body).to_item()["published_raw"]["text"] == "2024-03-12T10:00:00Z"
