@@ -628,3 +628,56 @@ def test_a_pubdate_mark_on_many_times_marks_a_list_not_the_article():
         "</article>", f"</article><ul>{listing}</ul>")
 
     assert _page("", body).to_item()["published_raw"]["text"] == "2024-03-12T10:00:00Z"
+
+
+# ---------------------------------------------------------------- issue 14c: titles
+
+SEO = "Budget vote: council approves transport plan"
+
+
+def test_the_one_h1_wording_the_story_differently_from_agreeing_metadata_is_the_headline():
+    head = (f'<meta property="og:title" content="{SEO}">'
+            f'<meta name="twitter:title" content="{SEO}">')
+
+    page = _page(head, "<h1>After a long night, the council approves its transport budget</h1>")
+
+    assert page.title == "After a long night, the council approves its transport budget"
+    assert page.extraction()["title"] == {"method": "h1", "confidence": 0.7}
+
+
+@pytest.mark.parametrize("h1", [
+    "Weather: sunny spells all weekend long",  # shares no word: another story
+    "Transport",  # a section name
+])
+def test_an_h1_about_something_else_does_not_replace_the_metadata_headline(h1):
+    page = _page(f'<meta property="og:title" content="{SEO}">', f"<h1>{h1}</h1>")
+
+    assert page.title == SEO
+
+
+def test_metadata_titles_that_disagree_among_themselves_keep_the_first():
+    head = (f'<meta property="og:title" content="{SEO}">'
+            '<meta name="twitter:title" content="Council approves the transport budget">')
+
+    page = _page(head, "<h1>After a long night, the council approves its transport budget</h1>")
+
+    assert page.title == SEO
+
+
+def test_a_display_headline_loses_its_kicker_span():
+    head = f'<meta property="og:title" content="{SEO}">'
+    h1 = ('<h1><span class="seitenkopf__topline">City hall</span> '
+          '<span class="headline">Council approves its transport budget after a long night'
+          '</span></h1>')
+
+    assert _page(head, h1).title == "Council approves its transport budget after a long night"
+
+
+@pytest.mark.parametrize(("h1", "title"), [
+    # a kicker glued to the metadata headline by the h1's spans
+    (f"<h1><span>Open Progress</span><span>{SEO}</span></h1>", SEO),
+    # punctuation the spans lost, restored from the metadata
+    ("<h1><span>Budget vote</span> <span>council approves transport plan</span></h1>", SEO),
+])
+def test_an_h1_that_reads_as_the_metadata_headline_takes_its_writing(h1, title):
+    assert _page(f'<meta property="og:title" content="{SEO}">', h1).title == title

@@ -52,6 +52,7 @@ _SUBTITLE_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 _ISO_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
+_KICKER_CLASS_RE = re.compile(r"kicker|topline|overline|eyebrow|dachzeile|roofline", re.I)
 # A plausible article text is at least this long: short pages are hubs, galleries, videos.
 _MIN_ARTICLE_TEXT = 400
 
@@ -226,6 +227,21 @@ class ArticlePage:
         return [text for text in (element_text(h) for h in body.iter("h1")) if text][:5]
 
     @cached_property
+    def _h1_without_kickers(self) -> list[str]:
+        """The <h1> texts less a kicker child (`<span class="topline">`), when one has it."""
+        body = self._body_element
+        if body is None:
+            return []
+        out = []
+        for heading in body.iter("h1"):
+            parts = [child for child in heading
+                     if _KICKER_CLASS_RE.search(child.get("class") or "") and element_text(child)]
+            if parts:
+                out.append(clean_text(" ".join(element_text(child) for child in heading
+                                               if child not in parts)))
+        return [text for text in out if text]
+
+    @cached_property
     def title(self) -> str | None:
         site_names = [n for n in (self.meta.first("og:site_name", "application-name"),
                                   as_text(self.jsonld.get("publisher") or {})
@@ -239,7 +255,8 @@ class ArticlePage:
         return choose_title(
             jsonld=as_text(self.jsonld.get("headline")) or as_text(self.jsonld.get("name")),
             og=self.meta.first("og:title"), twitter=self.meta.first("twitter:title"),
-            h1=self._h1_texts, html_title=html_title, selector=self._css_text("title"),
+            h1=self._h1_texts, h1_without_kickers=self._h1_without_kickers,
+            html_title=html_title, selector=self._css_text("title"),
             site_names=site_names, host_label=self._host_label,
         )
 
