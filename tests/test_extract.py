@@ -681,3 +681,48 @@ def test_a_display_headline_loses_its_kicker_span():
 ])
 def test_an_h1_that_reads_as_the_metadata_headline_takes_its_writing(h1, title):
     assert _page(f'<meta property="og:title" content="{SEO}">', h1).title == title
+
+
+# ---------------------------------------------------------------- issue 14c: bodies
+
+TEASER = ("The mayor said on Monday that the city would hire forty more drivers next spring, "
+          "after a year of complaints about late and cancelled buses on the busiest lines.")
+
+
+def _teasers(card: str, count: int = 6) -> str:
+    return "<div class='more'>" + "".join(card.format(i=i) for i in range(count)) + "</div>"
+
+
+@pytest.mark.parametrize("card", [
+    # a card wrapped in a link
+    "<div><a href='/story-{i}'><h4>Other story {i}</h4><p>" + TEASER + "</p></a></div>",
+    # a linked title over a description
+    "<div><h5><a href='/story-{i}'>Other story {i}</a></h5><div>" + TEASER + "</div></div>",
+])
+def test_teaser_cards_of_other_stories_stay_out_of_the_body(card):
+    body = ("<div><article><h1>Un titre</h1>" + "".join(f"<p>{PROSE} {i}.</p>" for i in range(3))
+            + "</article>" + _teasers(card) + "</div>")
+
+    text = _page("", body).to_item()["body"]
+
+    assert text.count(PROSE) == 3
+    assert "Other story" not in text and "forty more drivers" not in text
+
+
+def test_the_standfirst_stays_in_the_body():
+    head = f'<meta property="og:description" content="{PROSE}">'
+
+    text = _page(head, _article_body(3).replace("</h1>", f"</h1><p>{PROSE}</p>")).body
+
+    assert text.startswith(f"{PROSE}\n\n")
+
+
+def test_labels_and_a_copyright_line_around_the_article_are_dropped_but_not_a_closing_list():
+    labels = "<p>Temas</p><p>Nächster Artikel</p><p>© 2020 Le Site. All Rights Reserved.</p>"
+    listing = "".join(f"<p>June {i} -- Arena {i}, Sometown</p>" for i in range(1, 8))
+
+    with_labels = _page("", _article_body(3).replace("</article>", f"{labels}</article>")).body
+    with_list = _page("", _article_body(3).replace("</article>", f"{listing}</article>")).body
+
+    assert with_labels.endswith("Paragraphe 2.")
+    assert with_list.endswith("June 7 -- Arena 7, Sometown")

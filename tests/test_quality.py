@@ -40,9 +40,9 @@ MAX_LOW_BODY_PAGES = {"dev": 0, "wide": 2}
 # Issue floors not reached yet, with the figure reached (issue 14c branch): strict xfail on the
 # issue's floor, and that figure minus 0.005 (rounding) as a floor against regressions.
 # (wide authors reached its floor on issue 14b: 0.860 >= 0.85; wide title, published day and
-# minute on issue 14c: 0.903 >= 0.90, 0.943 >= 0.94, 0.902 >= 0.90.)
+# minute, body on issue 14c: 0.903 >= 0.90, 0.943 >= 0.94, 0.902 >= 0.90, 0.960 >= 0.96.)
 NOT_YET_REACHED = {
-    ("wide", "body", "f1"): 0.939, ("wide", "snippets", "f1"): 0.889,
+    ("wide", "snippets", "f1"): 0.925,
 }
 
 
