@@ -726,3 +726,38 @@ def test_labels_and_a_copyright_line_around_the_article_are_dropped_but_not_a_cl
 
     assert with_labels.endswith("Paragraphe 2.")
     assert with_list.endswith("June 7 -- Arena 7, Sometown")
+
+
+@pytest.mark.parametrize("notice", [
+    "This post contains references to products from one or more of our advertisers.",
+    "Für Links auf dieser Seite erhält Le Site ggf. eine Provision vom Händler.",
+    "Never miss the latest news by signing up to our newsletter today!",
+    "Photograph by Jeanne Dupont, Le Site",
+    "Marco Odermatt, Ski-Star aus der Schweiz. © AFP / MARCO BERTORELLO",
+])
+def test_disclosures_newsletter_prompts_and_photo_credits_are_not_article_text(notice):
+    body = _article_body(3).replace("</h1>", f"</h1><p>{notice}</p>")
+
+    assert notice not in _page("", body).body
+
+
+def test_ruby_readings_are_left_out_of_the_text():
+    sentence = ("<ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rt>ぎゃくたい</rt></ruby>をなくすための"
+                "<ruby>法律<rt>ほうりつ</rt></ruby>ができました。")
+    body = ("<article><h1>タイトル</h1>"
+            + "".join(f"<p>{sentence}{i}番目の段落です。</p>" for i in range(20)) + "</article>")
+
+    assert _page("", body, url="https://news.example.jp/a").body.startswith(
+        "子どもへの虐待をなくすための法律ができました。0番目")
+
+
+def test_a_short_body_asks_trafilatura_even_when_the_page_has_little_paragraph_text(monkeypatch):
+    longer = PROSE * 3
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body=longer, authors=[]))
+    body = f"<article><h1>Un titre</h1><div>{PROSE[:120]}</div></article>"
+
+    item = _page('<meta property="og:type" content="article">', body).to_item()
+
+    assert item["body"] == longer
+    assert item["extraction"]["body"]["method"] == "trafilatura"

@@ -65,6 +65,9 @@ _MIN_ARTICLE_TEXT = 400
 # <= 0.35x trafilatura's); not taken.
 BODY_WEAK_RATIO = 0.5
 BODY_FALLBACK_GAIN = 1.2
+# A body this short is weak whatever the page's <p> text: articles written in <div>s have
+# little main text to compare with (issue 14c: 10 of 427 pages; wide snippets +1 found).
+BODY_SHORT_CHARS = 400
 # Both extractors failed: fewer characters than a couple of sentences on a page with this much
 # main text is no article body; the item gets an empty body and is dropped (`no_body`).
 BODY_EMPTY_CHARS = 150
@@ -579,7 +582,8 @@ class ArticlePage:
         text = _without_headings(own, headings)
         main_text = self._main_text_length
         confidence = 1.0 if selected else 0.9
-        if not selected and (not text or len(text) < BODY_WEAK_RATIO * main_text):
+        if not selected and (len(text) < BODY_SHORT_CHARS
+                             or len(text) < BODY_WEAK_RATIO * main_text):
             other = _without_headings(self._second_opinion.body, headings)
             if len(other) > BODY_FALLBACK_GAIN * len(text):
                 text, method, confidence = other, "trafilatura", 0.7
