@@ -38,3 +38,25 @@ def test_a_day_without_time_is_written_as_its_local_midnight_without_offset():
 def test_a_date_written_in_utc_is_shown_in_the_sites_zone_when_the_page_says_it(
         url, head, published):
     assert extract_html(_html(head), url)["published"] == published
+
+
+def test_the_module_prints_one_prediction_per_manifest_line(tmp_path, capsys):
+    from crawler.extract.batch import main
+
+    (tmp_path / "a.html").write_text(_html('<meta property="og:title" content="Budget">'))
+    manifest = tmp_path / "truth.jsonl"
+    manifest.write_text('{"id": "p1", "file": "a.html", "url": "https://news.example.de/a"}\n')
+
+    code = main(["--manifest", str(manifest)])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(lines) == 1 and '"id": "p1"' in lines[0]
+
+
+def test_a_missing_manifest_is_one_line_and_exit_code_2(tmp_path, capsys):
+    from crawler.extract.batch import main
+
+    code = main(["--manifest", str(tmp_path / "absent.jsonl")])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "absent.jsonl" in err

@@ -121,3 +121,25 @@ def iter_manifest(manifest_path: str | Path) -> Iterator[dict[str, Any]]:
                                    id=entry.get("id"))
             except OSError as error:
                 yield {"id": entry.get("id"), "url": entry.get("url"), "error": str(error)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m crawler.extract.batch --manifest truth.jsonl > pred.jsonl`: the predictions
+    `score.py` reads, the same `tests/test_quality.py` scores."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--manifest", required=True, help="a JSON-lines file of {file, url, id}")
+    args = parser.parse_args(argv)
+    try:
+        for prediction in iter_manifest(args.manifest):
+            sys.stdout.write(json.dumps(prediction, default=str, ensure_ascii=False) + "\n")
+    except (OSError, ValueError) as error:  # no manifest, or a line that is not JSON
+        print(f"crawler.extract.batch: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -232,6 +232,8 @@ class BodyFinder:
         """
         cards: set[Element] = set()
         for heading in self.root.iter("h2", "h3", "h4", "h5", "h6"):
+            if heading.find(".//a") is None:
+                continue
             text = clean_text(_inline_text(heading))
             if not text:
                 continue
