@@ -466,9 +466,13 @@ class ArticlePage:
         return published, updated
 
     def _readable(self, raw: RawDate) -> bool:
-        """Can `crawler.dates` read this date string? Some date lines are in another calendar
-        ("2 تير 1399"), lack the year ("[06月24日 11時30分]") or keep a word the parser refuses;
-        htmldate is asked then, as when no date was found (issue 14c: wide day 0.936 -> ?)."""
+        """Can `crawler.dates` read this date string found in the page's text? Some date lines
+        are in another calendar ("2 تير 1399"), lack the year ("[06月24日 11時30分]") or keep a
+        word the parser refuses; htmldate is asked then, as when no date was found (issue 14c:
+        wide day 0.936 -> 0.939). A structured date (JSON-LD, meta, itemprop, `<time>`) the
+        parser refuses is the site's error: it stays, to be stored as null and counted."""
+        if not raw["where"].startswith(("html:", "text:")):
+            return True
         if has_offset(raw["text"]) or _ISO_DAY_RE.match(raw["text"]):
             return True  # the fast path: ISO and offset-bearing strings
         result = normalise_date(raw["text"], language=self.language, timezone=None,
