@@ -578,3 +578,186 @@ def test_a_link_to_the_writers_page_names_the_author_when_nothing_else_does(byli
     item = _page('<meta property="og:type" content="article">', body).to_item()
 
     assert item["authors"] == names
+
+
+# ---------------------------------------------------------------- issue 14c: dates
+
+
+@pytest.mark.parametrize(("line", "raw"), [
+    ('<div class="lineinfo">Do 12.03.24 | 14:07 Uhr | Von Jeanne Dupont</div>',
+     "12.03.24 | 14:07 Uhr"),
+    ('<time data-published="2024-03-12 09:13:00Z">12 mars 2024</time>', "2024-03-12 09:13:00Z"),
+])
+def test_a_day_from_metadata_takes_the_time_the_page_shows_for_that_day(line, raw):
+    head = '<meta property="article:published_time" content="2024-03-12">'
+    body = _article_body().replace("</h1>", f"</h1>{line}")
+
+    item = _page(head, body).to_item()
+
+    assert item["published_raw"]["text"] == raw
+    assert item["published_raw"]["where"].startswith("meta:article:published_time+")
+
+
+def test_a_time_shown_for_another_day_is_not_taken():
+    head = '<meta property="article:published_time" content="2024-03-12">'
+    body = _article_body().replace("</h1>", "</h1><p>Mis en ligne le 11/03/2024 à 18:05</p>")
+
+    item = _page(head, body).to_item()
+
+    assert item["published_raw"] == {"text": "2024-03-12",
+                                     "where": "meta:article:published_time"}
+
+
+def test_a_date_line_the_parser_cannot_read_is_replaced_by_htmldates_day():
+    body = _article_body().replace(
+        "</h1>", '</h1><div class="date">[03月12日 11時30分]</div>').replace(
+        "</article>", "<p>Paris, 12/03/2024</p></article>")
+
+    item = _page('<meta property="og:type" content="article">', body,
+                 url="https://news.example.fr/un-article").to_item()
+
+    assert item["published_raw"]["text"] == "2024-03-12"
+    assert item["published_raw"]["where"] == "htmldate"
+
+
+def test_a_pubdate_mark_on_many_times_marks_a_list_not_the_article():
+    listing = "".join(f'<li><time pubdate datetime="2024-05-0{i}T10:00:00Z">x</time></li>'
+                      for i in range(1, 6))
+    body = _article_body().replace(
+        "</h1>", '</h1><p><time datetime="2024-03-12T10:00:00Z">12 mars</time></p>').replace(
+        "</article>", f"</article><ul>{listing}</ul>")
+
+    assert _page("", body).to_item()["published_raw"]["text"] == "2024-03-12T10:00:00Z"
+
+
+# ---------------------------------------------------------------- issue 14c: titles
+
+SEO = "Budget vote: council approves transport plan"
+
+
+def test_the_one_h1_wording_the_story_differently_from_agreeing_metadata_is_the_headline():
+    head = (f'<meta property="og:title" content="{SEO}">'
+            f'<meta name="twitter:title" content="{SEO}">')
+
+    page = _page(head, "<h1>After a long night, the council approves its transport budget</h1>")
+
+    assert page.title == "After a long night, the council approves its transport budget"
+    assert page.extraction()["title"] == {"method": "h1", "confidence": 0.7}
+
+
+@pytest.mark.parametrize("h1", [
+    "Weather: sunny spells all weekend long",  # shares no word: another story
+    "Transport",  # a section name
+])
+def test_an_h1_about_something_else_does_not_replace_the_metadata_headline(h1):
+    page = _page(f'<meta property="og:title" content="{SEO}">', f"<h1>{h1}</h1>")
+
+    assert page.title == SEO
+
+
+def test_metadata_titles_that_disagree_among_themselves_keep_the_first():
+    head = (f'<meta property="og:title" content="{SEO}">'
+            '<meta name="twitter:title" content="Council approves the transport budget">')
+
+    page = _page(head, "<h1>After a long night, the council approves its transport budget</h1>")
+
+    assert page.title == SEO
+
+
+def test_a_display_headline_loses_its_kicker_span():
+    head = f'<meta property="og:title" content="{SEO}">'
+    h1 = ('<h1><span class="seitenkopf__topline">City hall</span> '
+          '<span class="headline">Council approves its transport budget after a long night'
+          '</span></h1>')
+
+    assert _page(head, h1).title == "Council approves its transport budget after a long night"
+
+
+@pytest.mark.parametrize(("h1", "title"), [
+    # a kicker glued to the metadata headline by the h1's spans
+    (f"<h1><span>Open Progress</span><span>{SEO}</span></h1>", SEO),
+    # punctuation the spans lost, restored from the metadata
+    ("<h1><span>Budget vote</span> <span>council approves transport plan</span></h1>", SEO),
+])
+def test_an_h1_that_reads_as_the_metadata_headline_takes_its_writing(h1, title):
+    assert _page(f'<meta property="og:title" content="{SEO}">', h1).title == title
+
+
+# ---------------------------------------------------------------- issue 14c: bodies
+
+TEASER = ("The mayor said on Monday that the city would hire forty more drivers next spring, "
+          "after a year of complaints about late and cancelled buses on the busiest lines.")
+
+
+def _teasers(card: str, count: int = 6) -> str:
+    return "<div class='more'>" + "".join(card.format(i=i) for i in range(count)) + "</div>"
+
+
+@pytest.mark.parametrize("card", [
+    # a card wrapped in a link
+    "<div><a href='/story-{i}'><h4>Other story {i}</h4><p>" + TEASER + "</p></a></div>",
+    # a linked title over a description
+    "<div><h5><a href='/story-{i}'>Other story {i}</a></h5><div>" + TEASER + "</div></div>",
+])
+def test_teaser_cards_of_other_stories_stay_out_of_the_body(card):
+    body = ("<div><article><h1>Un titre</h1>" + "".join(f"<p>{PROSE} {i}.</p>" for i in range(3))
+            + "</article>" + _teasers(card) + "</div>")
+
+    text = _page("", body).to_item()["body"]
+
+    assert text.count(PROSE) == 3
+    assert "Other story" not in text and "forty more drivers" not in text
+
+
+def test_the_standfirst_stays_in_the_body():
+    head = f'<meta property="og:description" content="{PROSE}">'
+
+    text = _page(head, _article_body(3).replace("</h1>", f"</h1><p>{PROSE}</p>")).body
+
+    assert text.startswith(f"{PROSE}\n\n")
+
+
+def test_labels_and_a_copyright_line_around_the_article_are_dropped_but_not_a_closing_list():
+    labels = "<p>Temas</p><p>Nächster Artikel</p><p>© 2020 Le Site. All Rights Reserved.</p>"
+    listing = "".join(f"<p>June {i} -- Arena {i}, Sometown</p>" for i in range(1, 8))
+
+    with_labels = _page("", _article_body(3).replace("</article>", f"{labels}</article>")).body
+    with_list = _page("", _article_body(3).replace("</article>", f"{listing}</article>")).body
+
+    assert with_labels.endswith("Paragraphe 2.")
+    assert with_list.endswith("June 7 -- Arena 7, Sometown")
+
+
+@pytest.mark.parametrize("notice", [
+    "This post contains references to products from one or more of our advertisers.",
+    "Für Links auf dieser Seite erhält Le Site ggf. eine Provision vom Händler.",
+    "Never miss the latest news by signing up to our newsletter today!",
+    "Photograph by Jeanne Dupont, Le Site",
+    "Marco Odermatt, Ski-Star aus der Schweiz. © AFP / MARCO BERTORELLO",
+])
+def test_disclosures_newsletter_prompts_and_photo_credits_are_not_article_text(notice):
+    body = _article_body(3).replace("</h1>", f"</h1><p>{notice}</p>")
+
+    assert notice not in _page("", body).body
+
+
+def test_ruby_readings_are_left_out_of_the_text():
+    sentence = ("<ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rt>ぎゃくたい</rt></ruby>をなくすための"
+                "<ruby>法律<rt>ほうりつ</rt></ruby>ができました。")
+    body = ("<article><h1>タイトル</h1>"
+            + "".join(f"<p>{sentence}{i}番目の段落です。</p>" for i in range(20)) + "</article>")
+
+    assert _page("", body, url="https://news.example.jp/a").body.startswith(
+        "子どもへの虐待をなくすための法律ができました。0番目")
+
+
+def test_a_short_body_asks_trafilatura_even_when_the_page_has_little_paragraph_text(monkeypatch):
+    longer = PROSE * 3
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body=longer, authors=[]))
+    body = f"<article><h1>Un titre</h1><div>{PROSE[:120]}</div></article>"
+
+    item = _page('<meta property="og:type" content="article">', body).to_item()
+
+    assert item["body"] == longer
+    assert item["extraction"]["body"]["method"] == "trafilatura"

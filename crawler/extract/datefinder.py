@@ -43,9 +43,10 @@ UPDATED_META = (
 )
 
 _MONTH = r"[^\W\d_]{3,12}\.?"
-_TIME = (r"(?:\s*(?:,|à|a|um|at|-|–|—|a\s+las|alle|kl\.?|o|klo|às|,\s*at)?\s*"
+_TIME = (r"(?:\s*(?:,|\||à|a|um|at|-|–|—|a\s+las|alle|kl\.?|o|klo|às|,\s*at)?\s*"
          r"\d{1,2}\s*[:h.]\s*\d{2}(?::\d{2})?(?:\s*[aApP]\.?\s*[mM]\.?)?"
-         r"(?:\s*(?:Uhr|h|heures|(?-i:[A-Z]{2,5})(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?)?")
+         r"(?:\s*(?:Uhr|h|heures|(?-i:[A-Z]{2,5})(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})"
+         r"(?![^\W\d_]))?)?")
 DATE_TEXT_RE = re.compile(
     r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{2,4}" + _TIME +
@@ -123,9 +124,12 @@ def time_element_date(root: Element, *, updated: bool) -> RawDate | None:
             if is_update:
                 return _found(value, "time[datetime]")
         return None
-    for value, _, marked in candidates:
-        if marked:
-            return _found(value, "time[datetime]")
+    # `pubdate` / a "publish" class marks the article's time, unless several times carry it:
+    # then it marks the items of a list (issue 14c, one wide page: 20 "pubdate" times below
+    # the article's own unmarked time)
+    marked_values = [value for value, _, marked in candidates if marked]
+    if 1 <= len(marked_values) <= 2 and len(set(marked_values)) == 1:
+        return _found(marked_values[0], "time[datetime]")
     for value, is_update, _ in candidates:
         if not is_update:
             return _found(value, "time[datetime]")
@@ -244,6 +248,57 @@ def url_date(url: str) -> RawDate | None:
     if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
         return None
     return RawDate(text=f"{year}-{int(month):02d}-{int(day):02d}", where="url")
+
+
+# a time of day: "14:07", "10h15", "11時30分", "klo 14.00" (a dot only after a time word:
+# "30.04.2024" is a day)
+_CLOCK_RE = re.compile(r"(?<![\d.])\d{1,2}\s*(?::|h|時)\s*\d{2}(?!\d)"
+                       r"|\b(?:klo|kl\.?|um|à|at|o)\s+\d{1,2}\.\d{2}(?![\d.])", re.IGNORECASE)
+_TIME_ATTRIBUTES = ("datetime", "data-published", "data-datetime", "data-time", "content",
+                    "data-timestamp", "title")
+
+
+def has_clock_time(text: str | None) -> bool:
+    """True when a date string also gives a time of day.
+
+    >>> has_clock_time("2016-12-09"), has_clock_time("30.04.2024")
+    (False, False)
+    >>> has_clock_time("Dec 9, 2016 9:13 AM"), has_clock_time("19.2.2020 klo 14.00")
+    (True, True)
+    """
+    return bool(text and _CLOCK_RE.search(text.partition("T")[2] if re.match(
+        r"\d{4}-\d{2}-\d{2}T", text) else text))
+
+
+def timed_dates(root: Element, visible_text: Callable[[], str]) -> list[RawDate]:
+    """Date strings of the page that give a time of day, most trusted first: `<time>`
+    attributes, `itemprop` dates, then the first dates of the visible text (the date line
+    and the byline are there; their own finders cost 1 ms more). For pages whose publication
+    date has no time (a meta day, the URL)."""
+    found: list[RawDate] = []
+    for element in root.iter("time"):
+        if in_other_content(element):
+            continue
+        for name in _TIME_ATTRIBUTES:
+            value = clean_text(element.get(name))
+            if value and has_clock_time(value) and DATE_TEXT_RE.search(value):
+                found.append(RawDate(text=value, where=f"time[{name}]"))
+    for prop in ("datePublished", "dateCreated"):
+        hit = itemprop_date(root, prop)
+        if hit and has_clock_time(hit["text"]):
+            found.append(hit)
+    # from each of the first clock times back to the date before it: the date regex over the
+    # whole text cost 7 ms on some pages, from the clock times it costs 0.1 ms
+    text = visible_text()[:20_000]
+    for count, clock in enumerate(_CLOCK_RE.finditer(text)):
+        if count >= 8:
+            break
+        start = max(0, clock.start() - 60)
+        for match in DATE_TEXT_RE.finditer(text, start, clock.end() + 20):
+            if match.start() <= clock.start() < match.end() and has_clock_time(match.group(0)):
+                found.append(RawDate(text=match.group(0), where="text:date"))
+                break
+    return found
 
 
 def find_dates(*, root: Element | None, jsonld: JsonLd, meta: MetaTags, url: str,

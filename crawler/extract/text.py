@@ -47,7 +47,7 @@ def element_text(element: Element) -> str:
     return clean_text("".join(parts))
 
 
-_SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+_SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "rt", "rp"})
 # tags that start a new line when rendered: their text must not run into a neighbour's
 BLOCK_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",

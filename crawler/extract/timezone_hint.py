@@ -33,6 +33,11 @@ COUNTRY_ZONES = {
     "nz": "Pacific/Auckland",
     "ar": "America/Argentina/Buenos_Aires", "br": "America/Sao_Paulo", "cl": "America/Santiago",
     "mx": "America/Mexico_City", "co": "America/Bogota", "pe": "America/Lima",
+    "bo": "America/La_Paz", "ve": "America/Caracas", "ec": "America/Guayaquil",
+    "uy": "America/Montevideo", "py": "America/Asuncion", "cr": "America/Costa_Rica",
+    "gt": "America/Guatemala", "hn": "America/Tegucigalpa", "sv": "America/El_Salvador",
+    "ni": "America/Managua", "pa": "America/Panama", "do": "America/Santo_Domingo",
+    "cu": "America/Havana", "pr": "America/Puerto_Rico",
 }
 # languages whose press sits (almost) all in one zone
 LANGUAGE_ZONES = {
@@ -102,10 +107,16 @@ def language_zone(tags: Iterable[str | None]) -> str | None:
     return None
 
 
+def local_zone(*, other_dates: Iterable[str | None], url: str,
+               language_tags: Iterable[str | None]) -> str | None:
+    """The site's zone by what the page says, whether or not its dates carry offsets."""
+    return offset_in(other_dates) or country_zone(url) or language_zone(language_tags)
+
+
 def guess_timezone(*, dates: Iterable[str | None], other_dates: Iterable[str | None], url: str,
                    language_tags: Iterable[str | None]) -> str | None:
     """A zone for the page's dates, or None when they carry offsets or nothing hints at one."""
     dates = [d for d in dates if d]
     if not dates or all(has_offset(d) for d in dates):
         return None
-    return (offset_in(other_dates) or country_zone(url) or language_zone(language_tags))
+    return local_zone(other_dates=other_dates, url=url, language_tags=language_tags)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from crawler.extract.text import clean_text, normalise_for_compare
@@ -76,20 +77,80 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
 
 def _without_kicker(heading: str, metadata: list[str]) -> str:
     """An <h1> that is a short label plus the metadata headline ("Politics | Headline",
-    "Corona-Pandemie - Headline") gives the headline: the label is a section or a kicker."""
+    "Corona-Pandemie - Headline", or glued by its spans: "Open Progress Headline") gives the
+    headline: the label is a section or a kicker."""
+    key = normalise_for_compare(heading)
+    if any(normalise_for_compare(m) == key for m in metadata):
+        return _as_written(heading, metadata)
     match = _SEPARATOR_RE.search(heading)
-    if not match or len(heading[: match.start()].split()) > 3:
-        return heading
-    rest = normalise_for_compare(heading[match.end():])
-    if rest and any(normalise_for_compare(m) == rest for m in metadata):
-        return heading[match.end():].strip()
+    if match and len(heading[: match.start()].split()) <= 3:
+        rest = normalise_for_compare(heading[match.end():])
+        if rest and any(normalise_for_compare(m) == rest for m in metadata):
+            return heading[match.end():].strip()
+    for meta_title in metadata:
+        tail = normalise_for_compare(meta_title)
+        if tail and key.endswith(" " + tail) and len(key[: -len(tail)].split()) <= 3:
+            return meta_title
+    return heading
+
+
+def _as_written(heading: str, metadata: list[str]) -> str:
+    """The metadata's writing of an <h1> that reads the same but lost its punctuation to its
+    spans ("Kicker Headline" for "Kicker: Headline", "drauf : Stadt" for "drauf: Stadt")."""
+    def key(text: str) -> str:  # quotes count: metadata that adds them is another writing
+        return re.sub(r"[\s:|\-–—.…·•]+", "", unicodedata.normalize("NFKC", text))
+    for meta_title in metadata:
+        if meta_title != heading and key(meta_title) == key(heading) and \
+                len(meta_title) >= len(heading) - 1:
+            return meta_title
+    return heading
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]{5,}", text.casefold())}
+
+
+def _shares_a_word(heading: str, titles: list[str]) -> bool:
+    """The same story: a word of five letters or more in common with a metadata title."""
+    words = _content_words(heading)
+    return any(words & _content_words(t) for t in titles)
+
+
+def _display_headline(headings: list[str], social: list[str], site_names: Iterable[str],
+                      host_label: str) -> str | None:
+    """The page's one `<h1>` when it words the story differently from metadata titles that all
+    agree with each other: a display headline beside one SEO headline.
+
+    Not when the `<h1>` is under four words (a section name), shares no word of five letters
+    with the metadata (another story, a teaser), is the metadata headline with a glued kicker
+    ("Premier League Headline"), or names the site (a slogan); not when the metadata titles
+    disagree among themselves (the site writes several headlines, the `<h1>` is one more).
+    """
+    if len(headings) != 1 or not social:
+        return None
+    heading = headings[0]
+    keys = {normalise_for_compare(t) for t in social}
+    if len(heading.split()) < 4 or len(keys) != 1 or not _shares_a_word(heading, social):
+        return None
+    key = normalise_for_compare(heading)
+    if any(key.endswith(k) or key.startswith(k) for k in keys):
+        return None
+    names = [normalise_for_compare(n) for n in site_names if n]
+    if any(n and n in key for n in names) or (
+            host_label and host_label in re.sub(r"\W+", "", heading.casefold())):
+        return None
     return heading
 
 
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
                  html_title: str | None, selector: str | None = None,
-                 site_names: Iterable[str] = (), host_label: str = "") -> str | None:
-    """The article headline, or None when the page offers nothing."""
+                 site_names: Iterable[str] = (), host_label: str = "",
+                 h1_without_kickers: Iterable[str] = ()) -> str | None:
+    """The article headline, or None when the page offers nothing.
+
+    `h1_without_kickers`: the <h1> texts less a kicker child (`<span class="topline">`), for
+    an <h1> taken as the display headline.
+    """
     if selector:
         return clean_text(selector) or None
     metadata = [clean_text(t) for t in (jsonld, og, twitter, html_title) if t and clean_text(t)]
@@ -112,6 +173,11 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
                 return strip_site_name(text, [m for m in metadata if m != text], site_names,
                                        host_label)
     references = [t for t in metadata]
+    display = _display_headline(headings, [clean_text(t) for t in (jsonld, og, twitter) if t],
+                                site_names, host_label)
+    if display:
+        # without its kicker span: the kicker is the section's, the headline the article's
+        return next((clean_text(h) for h in h1_without_kickers if clean_text(h)), display)
     if jsonld and clean_text(jsonld):
         return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
                                site_names, host_label)
