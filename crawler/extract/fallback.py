@@ -23,6 +23,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _AUTHOR_SPLIT_RE = re.compile(r"\s*;\s*")
+_BLOCK_RE = re.compile(
+    r"<(?:p|div|li|h[1-6]|td|tr|pre|blockquote|section|article|dd|dt)[\s>]", re.IGNORECASE)
+_JUSTEXT_MAX_BLOCKS = 3000
+
+
+def _count_blocks(html: str) -> int:
+    """
+    >>> _count_blocks("<div><p>a</p><P class=x>b</p><pre>c</pre><param></div>")
+    4
+    """
+    return sum(1 for _ in _BLOCK_RE.finditer(html))
 
 
 @dataclass(frozen=True)
@@ -36,16 +47,19 @@ class SecondOpinion:
 def trafilatura_opinion(html: str, url: str) -> SecondOpinion:
     """trafilatura's body and authors for a page; empty on any failure (logged at DEBUG).
 
-    `fast=True` skips trafilatura's comparison with readability and jusText: jusText's neighbour
-    search is quadratic in paragraphs, and a page of 50,000 short paragraphs (a long comment
-    thread, a hostile page) held the reactor for 497 s, 8 s with `fast`; the scores on dev and
-    wide are the same to the third decimal with and without it (2026-12-01).
+    On a page of more than `_JUSTEXT_MAX_BLOCKS` block elements, `fast=True` skips trafilatura's
+    comparison with readability and jusText: jusText's neighbour search is quadratic in
+    paragraphs (4,000 short paragraphs: 1.13 s, 0.34 s with `fast`), and a page of 50,000 (a long
+    comment thread, a hostile page) held the reactor for 497 s, 8 s with `fast`. Not on every
+    page: since short bodies ask trafilatura, `fast` everywhere cost wide snippets 0.946 -> 0.941
+    (2026-12-01); the largest eval page has 2,615 blocks, so the limit changes no score.
     """
     try:
         import trafilatura
 
+        fast = _count_blocks(html) > _JUSTEXT_MAX_BLOCKS
         document = trafilatura.bare_extraction(html, url=url or None, with_metadata=True,
-                                               include_comments=False, include_tables=True, fast=True)
+                                               include_comments=False, include_tables=True, fast=fast)
     except Exception:  # a third-party parser on arbitrary pages: any failure means "no opinion"
         logger.debug("trafilatura failed on %s", url, exc_info=True)
         return SecondOpinion()
