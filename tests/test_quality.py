@@ -136,3 +136,27 @@ def test_every_page_gets_a_prediction_with_its_extraction_record(name):
         assert all(0 <= entry["confidence"] <= 1 for entry in extraction.values())
         # an empty field is never claimed with confidence
         assert (extraction["body"]["confidence"] == 0) == (not prediction["body"])
+
+
+@pytest.mark.parametrize("name", list(ISSUE_FLOORS))
+def test_native_author_xpaths_select_what_trafilaturas_select(name):
+    """crawler.extract.fallback rewrites trafilatura's `re:test` author rules as `contains()`:
+    on every page of the set, each rule must select the same elements."""
+    reason = _missing(name)
+    if reason:
+        pytest.skip(reason)
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    from crawler.extract.document import parse_html
+    from crawler.extract.fallback import _native_author_xpaths
+
+    native = _native_author_xpaths()
+    assert [x.path for x in native] != [x.path for x in AUTHOR_XPATHS]  # something was rewritten
+    for line in (EVAL_DIR / name / "truth.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        tree = parse_html((EVAL_DIR / name / entry["file"]).read_text(encoding="utf-8",
+                                                                      errors="replace"))
+        if tree is None:
+            continue
+        for theirs, ours in zip(AUTHOR_XPATHS, native, strict=True):
+            assert ours(tree) == theirs(tree), (entry["id"], theirs.path)

@@ -12,10 +12,12 @@ given. Their own parse is about 1.3 ms of trafilatura's 12 ms (median, wide set)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
@@ -73,6 +75,60 @@ def trafilatura_opinion(html: str, url: str) -> SecondOpinion:
     return SecondOpinion(body=body, authors=authors)
 
 
+_RE_TEST = re.compile(r"re:test\((@[\w-]+),\s*'([^']*)'\)")
+
+
+def _literals(pattern: str) -> list[str] | None:
+    """The strings a regular expression made of literal alternatives matches as a substring
+    (`[Aa]` classes and `x?` optional characters expanded), None for any other pattern.
+
+    >>> _literals("author-?name|[Bb]yline")
+    ['author-name', 'authorname', 'Byline', 'byline']
+    >>> _literals("^comments") is None
+    True
+    """
+    found: list[str] = []
+    for alternative in pattern.split("|"):
+        parts: list[list[str]] = []
+        i = 0
+        while i < len(alternative):
+            char = alternative[i]
+            if char == "[" and "]" in alternative[i:]:
+                end = alternative.index("]", i)
+                parts.append(list(alternative[i + 1:end]))
+                i = end + 1
+            elif char in "^$.*+(){}\\?'":
+                return None
+            elif alternative[i + 1:i + 2] == "?":
+                parts.append([char, ""])
+                i += 2
+            else:
+                parts.append([char])
+                i += 1
+        found.extend("".join(p) for p in itertools.product(*parts))
+    return list(dict.fromkeys(found))
+
+
+def _native_test(match: re.Match[str]) -> str:
+    literals = _literals(match.group(2))
+    if literals is None:
+        return match.group(0)
+    return "(" + " or ".join(f"contains({match.group(1)}, '{x}')" for x in literals) + ")"
+
+
+@lru_cache(maxsize=1)
+def _native_author_xpaths() -> list[Any]:
+    """trafilatura's author XPaths with each `re:test` of literal alternatives written as
+    `contains()`: the same elements (every eval page, tests/test_extract.py), evaluated in C
+    rather than by a Python callback per element (2.19 -> 1.78 s over the 427 eval pages)."""
+    from lxml import etree
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    return [etree.XPath(_RE_TEST.sub(_native_test, xpath.path),
+                        namespaces={"re": "http://exslt.org/regular-expressions"})
+            for xpath in AUTHOR_XPATHS]
+
+
 def trafilatura_authors(tree: Element) -> list[str]:
     """trafilatura's byline rules (its author XPaths, then its name normalisation) on our tree.
 
@@ -84,9 +140,8 @@ def trafilatura_authors(tree: Element) -> list[str]:
     try:
         from trafilatura.json_metadata import normalize_authors
         from trafilatura.metadata import extract_metainfo
-        from trafilatura.xpaths import AUTHOR_XPATHS
 
-        found = extract_metainfo(tree, AUTHOR_XPATHS, len_limit=120)
+        found = extract_metainfo(tree, _native_author_xpaths(), len_limit=120)
         author = normalize_authors(None, found) if found else None
     except Exception:  # as above: a failure of the second opinion is no author
         logger.debug("trafilatura's author rules failed", exc_info=True)
