@@ -58,24 +58,10 @@ from bench.harness import (
     python,
     run_child,
     scrapy_env,
+    write_sites_file,
 )
 
 SITE_KEY = "bench_traps"
-CATALOGUE = """\
-# The trap site as a catalogue entry whose article pattern has no `$`: every copy matches.
-[sites.{key}]
-name = "TechActu with traps (synthetic)"
-domains = ["127.0.0.1"]
-language = "fr"
-timezone = "Europe/Paris"
-sections = {{ {sections} }}
-article_patterns = ['^/articles/[\\w-]+']
-section_patterns = ['^/(?:{names})/$']
-exclude_patterns = ['/page/\\d+']
-next_page_patterns = ['/page/\\d+/?$']
-max_pages = 100000
-max_articles = 10000000
-"""
 
 
 def log(message: str) -> None:
@@ -292,9 +278,10 @@ def main() -> int:
     try:
         with Database(args.work / "db") as database, Nginx(site, args.work / "nginx") as nginx:
             sites_file = args.work / "sites.toml"
-            sites_file.write_text(CATALOGUE.format(
-                key=SITE_KEY, names="|".join(SECTIONS),
-                sections=", ".join(f'"{s}" = "{nginx.base_url}/{s}/"' for s in SECTIONS)))
+            # the article pattern has no `$`: every parameter copy of an article matches
+            write_sites_file(sites_file, nginx.base_url, key=SITE_KEY,
+                             name="TechActu with traps (synthetic)",
+                             article_pattern=r"^/articles/[\w-]+")
             session = Session(args, nginx, database, articles, sites_file)
             log(f"{len(articles)} articles on {nginx.base_url}, concurrency {args.concurrency}")
             if args.rounds:

@@ -269,17 +269,21 @@ class Database:
 
 # --- the catalogue entry of the generated site ---------------------------------------------------
 
-def write_sites_file(path: Path, base_url: str) -> Path:
+def write_sites_file(path: Path, base_url: str, *, key: str = BENCH_SITE_KEY,
+                     name: str = "TechActu (synthetic benchmark site)",
+                     article_pattern: str = r"^/articles/[\w-]+/?$") -> Path:
+    """The catalogue entry of the generated site; bench/bench_traps.py writes its pattern without
+    `$` (every parameter copy of an article matches)."""
     sections = ", ".join(f'"{s}" = "{base_url}/{s}/"' for s in SECTIONS)
     path.write_text(f"""\
 # Catalogue entry of the benchmark's generated site (bench/sitegen.py), served by nginx.
-[sites.{BENCH_SITE_KEY}]
-name = "TechActu (synthetic benchmark site)"
+[sites.{key}]
+name = "{name}"
 domains = ["127.0.0.1"]
 language = "fr"
 timezone = "Europe/Paris"
 sections = {{ {sections} }}
-article_patterns = ['^/articles/[\\w-]+/?$']
+article_patterns = ['{article_pattern}']
 section_patterns = ['^/(?:{"|".join(SECTIONS)})/$']
 exclude_patterns = ['/page/\\d+']
 next_page_patterns = ['/page/\\d+/?$']
