@@ -270,3 +270,40 @@ def test_articles_older_than_the_sites_max_age_are_dropped_once_then_skipped(
     full = run_scrapy("crawl", "fixture_fr", "-a", "full=1", site=site, env=env)
     assert full.returncode == 0
     assert database["articles"].count_documents({}) == ARTICLE_COUNT  # full=1 lifts the age
+
+
+def test_a_listing_whose_lookup_fails_lets_every_article_through_once_counted(tmp_path, caplog):
+    """The database gone when a listing's links are looked up: every article link is followed
+    (a duplicate download costs less than a lost article), one warning, the failure counted."""
+    from scrapy import Spider
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.embedded import EmbeddedServer
+    from crawler.incremental import IncrementalMiddleware
+    from crawler.kinds import Kind
+    from crawler.spiders.requests import make_request
+    from crawler.storage import ArticleStore, connect
+    from tests.conftest import free_port
+
+    server = EmbeddedServer(var_dir=tmp_path / "db", port=free_port())
+    database = connect(server.ensure_running(), "lookup_failure", timeout_ms=300)
+    server.stop()  # the database goes away before the listing is read
+    try:
+        crawler = get_crawler(Spider)
+        middleware = IncrementalMiddleware(
+            crawler, ArticleStore(database), refresh_window=dt.timedelta(hours=48),
+            refresh_interval=dt.timedelta(hours=6), rejected_recheck=dt.timedelta(days=7))
+        listing = make_request(Kind.SECTION, "https://a.example/news/", print, section="news")
+        response = HtmlResponse(listing.url, body=b"<html></html>", request=listing)
+        links = [make_request(Kind.ARTICLE, f"https://a.example/news/story-{n}", print,
+                              section="news") for n in range(5)]
+
+        with caplog.at_level("WARNING", logger="crawler.incremental"):
+            followed = list(middleware.process_spider_output(response, links))
+    finally:
+        database.client.close()
+
+    assert [r.url for r in followed if Kind.of(r) is Kind.ARTICLE] == [r.url for r in links]
+    assert crawler.stats.get_value("incremental/lookup_failed") == 1
+    assert sum("cannot look up stored articles" in r.message for r in caplog.records) == 1
