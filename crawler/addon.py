@@ -119,6 +119,10 @@ SETTINGS: dict[str, Setting] = {
     # Items are cheap to process but Scrapy's default of 100 in flight per response costs CPU
     # (measured ~1.4x per page on 80 KB pages); articles yield one item per response anyway.
     "CONCURRENT_ITEMS": Setting(8, int, 1),
+    # Pages read (parsed, extracted) in worker processes beside the crawl (crawler/readpool.py),
+    # once the crawl has read EXTRACT_PROCESSES_AFTER pages itself; 0: all in the crawl process.
+    "EXTRACT_PROCESSES": Setting(1, int, 0, 64),
+    "EXTRACT_PROCESSES_AFTER": Setting(100, int),
     "DOWNLOAD_DELAY": Setting(0.0, float, 0, 3600),
     "DOWNLOAD_TIMEOUT": Setting(30, int, 1, 3600),
     "DOWNLOAD_MAXSIZE": Setting(10 * 1024 * 1024, int, 1024),

@@ -60,6 +60,8 @@ EXTENSIONS = {
     # the crawl's one database connection; opened before any other component asks for a store
     "crawler.database.DatabaseOwner": 0,
     "crawler.runs.RunRecorder": 100,
+    # where pages are read: in process, or in worker processes (EXTRACT_PROCESSES)
+    "crawler.readpool.ReadPool": 0,
 }
 
 

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
         "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
-        "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params",
+        "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params", "crawler.reading",
     )),
     ("storage: pymongo and files", (
         "crawler.storage", "crawler.deadletters", "crawler.journal", "crawler.export",
@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("crawl resources: the database owner, Redis", (
         "crawler.database", "crawler.distributed.connection", "crawler.distributed.queue",
+        "crawler.readpool",
     )),
     ("crawl components: spiders, middlewares, pipelines, extensions, scheduler", (
         "crawler.spiders", "crawler.pipelines", "crawler.incremental", "crawler.security",

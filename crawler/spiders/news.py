@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.url import url_has_any_extension
@@ -37,19 +36,20 @@ from crawler.items import ArticleItem
 from crawler.kinds import Kind
 from crawler.pages import resolve_link
 from crawler.params import host_key
+from crawler.readpool import ReadPool
 from crawler.sites import load_catalogue
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
 from crawler.spiders.loader import catalogue_files
 from crawler.spiders.requests import make_request
-from crawler.spiders.site import article_item, open_page, parse_positive_int
+from crawler.spiders.site import article_from, page_job, parse_positive_int
 from crawler.urls import canonical_url, host_of, on_domains
 
 if TYPE_CHECKING:
-    from lxml.etree import _Element as Element
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
     from crawler.params import ParamLearner
+    from crawler.reading import PageReading
     from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
@@ -112,36 +112,6 @@ def guess_link(url: str) -> tuple[Guess, str]:
     return Guess.LISTING, "short path"
 
 
-_NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|weiter|siguiente|"
-                        r"successiva|próxima|›|»|→)\s*(?:›|»|→)?\s*$", re.IGNORECASE)
-# `link[rel=next], a[rel~=next]` as cssselect writes it, `descendant::` rather than `//`
-_REL_NEXT = etree.XPath("descendant::link[@rel = 'next']/@href | descendant::a[@rel and "
-                        "contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href")
-_HREFS = etree.XPath("descendant::a/@href")
-
-
-def next_page_links(root: Element | None) -> list[str]:
-    """Next-page candidates in a parsed page: rel=next, then links whose class or label says
-    next (`crawler.pages.NEXT_LINK_XPATH`, read in Python), then those whose text does."""
-    if root is None:
-        return []
-    # One pass over the anchors, in lxml's own iteration: a parsel Selector per anchor cost 27%
-    # of the news spider's busy time on the 400-article bench trap site; the parsel selectors
-    # and three XPath passes that replaced it 11% on the 2,000-article one; this pass costs 37%
-    # of those three on the 891 pages of ../shared/eval, tests/fixtures and the bench site, with
-    # the same links (py-spy, bench/bench_traps.py --profile).
-    marked, said = [], []
-    for anchor in root.iter("a"):
-        href = anchor.get("href")
-        if href is None:
-            continue
-        names, label = anchor.get("class"), anchor.get("aria-label")
-        if (names and ("next" in names or "suivant" in names)) or (
-                label and ("next" in (label := label.lower()) or "suivant" in label)):
-            marked.append(href)
-        if _NEXT_TEXT.match(" ".join(anchor.itertext()) if len(anchor) else anchor.text or ""):
-            said.append(href)
-    return [*map(str, _REL_NEXT(root)), *marked, *said]
 
 
 def catalogue_sites_of(host: str, settings: BaseSettings) -> tuple[Site, ...]:
@@ -237,41 +207,45 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         yield make_request(Kind.PAGE, self.start_url, self.parse_page, section=None,
                            depth_left=self.max_depth, start_page=True)
 
-    def parse_page(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
+    async def parse_page(self, response: Response) -> list[ArticleItem | scrapy.Request]:
+        # returns, not yields: a coroutine's list goes through the spider middlewares as it is
         stats = self.crawler.stats
         assert stats is not None
         if not isinstance(response, TextResponse):
             stats.inc_value("news/not_html")
-            return
+            return []
+        output: list[ArticleItem | scrapy.Request] = []
         if response.meta.get("start_page") and "feeds" in self.sources:
             for feed in discover_feeds(response.text, response.url):
                 if on_domains(feed, self.domains):
                     stats.inc_value("discovery/feeds")
-                    yield make_request(Kind.FEED, feed, self.parse_feed, section=None)
-        # One parse per page: the extraction and the links below read the same tree.
-        opened = open_page(response, source=self.source_key, section=None)
+                    output.append(make_request(Kind.FEED, feed, self.parse_feed, section=None))
         guess, reason = guess_link(response.url)
         is_listing_url = guess is not Guess.ARTICLE and reason != "short path"
-        if is_listing_url and not response.meta.get("start_page"):
+        store = not is_listing_url or bool(response.meta.get("start_page"))
+        follow = "sections" in self.sources
+        # One reading per page: the extraction and the links come from the same tree.
+        reading = await ReadPool.of(self.crawler).read(page_job(
+            response, article=store, links=follow, source=self.source_key, section=None))
+        if not store:
             stats.inc_value("news/guess/not_stored_listing_url")
             logger.debug("not stored (%s URL): %s", reason, response.url)
-        else:
-            item = article_item(response, self.crawler, opened=opened)
-            if item is not None:
-                stats.inc_value("news/articles")
-                yield item
-                if guess is not Guess.ARTICLE:
-                    stats.inc_value("news/guess/article_at_unexpected_url")
-        if "sections" in self.sources:
-            yield from self._follow(response, opened[0].tree)
+        elif (item := article_from(response, self.crawler, reading)) is not None:
+            stats.inc_value("news/articles")
+            output.append(item)
+            if guess is not Guess.ARTICLE:
+                stats.inc_value("news/guess/article_at_unexpected_url")
+        if follow:
+            output.extend(self._follow(response, reading))
+        return output
 
-    def _follow(self, response: Response, root: Element | None) -> Iterator[scrapy.Request]:
+    def _follow(self, response: Response, reading: PageReading) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         assert stats is not None
         depth_left = int(response.meta.get("depth_left") or 0)
         page_is_article = Kind.of(response) is Kind.ARTICLE
         origin = urljoin(response.url, "/")
-        for href in next_page_links(root):
+        for href in reading.next_hrefs:
             url = self._candidate(response.url, href, origin)
             if url and self._budget_left():
                 stats.inc_value("news/guess/next_page")
@@ -281,8 +255,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                                    depth_left=depth_left)
         if page_is_article and depth_left == 0:
             return  # an article at the last hop: none of its links could be followed
-        # each link once per page: an article page repeats its tag links up to ten times
-        for href in dict.fromkeys(map(str, _HREFS(root))) if root is not None else ():
+        for href in reading.hrefs:
             url = self._candidate(response.url, href, origin)
             if url is None:
                 continue

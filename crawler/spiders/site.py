@@ -15,11 +15,12 @@ import scrapy
 from scrapy.http import TextResponse
 
 from crawler.addon import parse_flag
-from crawler.charset import page_text
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
 from crawler.kinds import Kind, page_not_article
-from crawler.pages import ArticlePage, ListingLinks, SectionPage
+from crawler.pages import ListingLinks, SectionPage, next_page_links
+from crawler.reading import PageJob, PageReading
+from crawler.readpool import ReadPool
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import make_request
 from crawler.urls import canonical_url, on_domains
@@ -161,7 +162,6 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         those the `news` spider's heuristics take for articles and for the next page."""
         # imported here: crawler.spiders.fallback uses crawler.spiders.news, which imports this module
         from crawler.spiders.fallback import article_like_links, assess_listing
-        from crawler.spiders.news import next_page_links
 
         judge = page == 1 and section not in self._fallback_sections
         if not judge and section not in self._fallback_sections:
@@ -192,50 +192,56 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return list(dict.fromkeys([*links.articles, *found])), next_page
     # --- end of layout fallback
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
-        assert self.crawler.stats is not None
-        item = article_item(response, self.crawler, section=response.meta.get("section"),
-                            source=self.name, language=self.site.language,
-                            timezone=self.site.timezone, selectors=self.site.selectors)
-        if item is not None:
-            if response.meta.get("fallback"):
-                self.crawler.stats.inc_value(f"fallback/{response.meta['section']}/articles")
-            yield item
+    async def parse_article(self, response: Response) -> list[ArticleItem]:
+        # returns, not yields: a coroutine's list goes through the spider middlewares as it is
+        item = await read_article(response, self.crawler, section=response.meta.get("section"),
+                                  source=self.name, language=self.site.language,
+                                  timezone=self.site.timezone, selectors=self.site.selectors)
+        if item is None:
+            return []
+        if response.meta.get("fallback"):
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(f"fallback/{response.meta['section']}/articles")
+        return [item]
 
 
-def open_page(response: TextResponse, **page_options: Any) -> tuple[ArticlePage, str | None]:
-    """The page object of an HTML response (its tree parsed when first read), and what was wrong
-    with the response's declared charset (None when nothing was)."""
-    text, charset_problem = page_text(response.body, response.text,
-                                      getattr(response, "encoding", None) or "utf-8")
-    page = ArticlePage(response.url, text, fetched_at=dt.datetime.now(dt.UTC), **page_options)
-    return page, charset_problem
+def page_job(response: TextResponse, *, article: bool = True, links: bool = False,
+             **page_options: Any) -> PageJob:
+    """What to read from an HTML response (crawler.reading), wherever it is read."""
+    return PageJob(response.url, response.body, response.encoding, dt.datetime.now(dt.UTC),
+                   page_options, article=article, links=links)
 
 
-def article_item(response: Response, crawler: Crawler, *,
-                 opened: tuple[ArticlePage, str | None] | None = None,
-                 **page_options: Any) -> ArticleItem | None:
-    """The item of an article page, or None (counted, and signalled as `page_not_article`) for a
-    page that is not an article. `opened` is the response's `open_page()` when the caller reads
-    the same tree for other things (the `news` spider's links): one parse per page."""
+async def read_article(response: Response, crawler: Crawler,
+                       **page_options: Any) -> ArticleItem | None:
+    """The item of an article page, or None (counted, and signalled as `page_not_article`) for
+    a page that is not an article; read where the crawl's `ReadPool` says."""
+    if not isinstance(response, TextResponse):
+        return article_from(response, crawler, None)
+    reading = await ReadPool.of(crawler).read(page_job(response, **page_options))
+    return article_from(response, crawler, reading)
+
+
+def article_from(response: Response, crawler: Crawler,
+                 reading: PageReading | None) -> ArticleItem | None:
+    """The item of a page read with `article=True` (None: not HTML), counted; or None, counted
+    and signalled as `page_not_article`, for a page that is not an article."""
     stats = crawler.stats
     assert stats is not None
-    if not isinstance(response, TextResponse):
+    if reading is None:
         crawler.signals.send_catch_log(page_not_article, url=response.url, reason="not HTML")
         stats.inc_value("article/not_html")
         logger.debug("not an article (not HTML): %s", response.url)
         return None
-    page, charset_problem = opened or open_page(response, **page_options)
-    is_article, reason = page.article_verdict()
-    if not is_article:
-        crawler.signals.send_catch_log(page_not_article, url=response.url, reason=reason)
+    if not reading.is_article or reading.item is None:
+        crawler.signals.send_catch_log(page_not_article, url=response.url, reason=reading.reason)
         stats.inc_value("article/not_article")
-        logger.debug("not an article (%s): %s", reason, response.url)
+        logger.debug("not an article (%s): %s", reading.reason, response.url)
         return None
-    if charset_problem:  # counted for articles only: binary data is "not UTF-8" too
+    if reading.charset_problem:  # counted for articles only: binary data is "not UTF-8" too
         if not stats.get_value("article/charset_mismatch"):
             logger.warning("wrong charset declaration (%s): %s (further cases are counted, not "
-                           "logged)", charset_problem, response.url)
+                           "logged)", reading.charset_problem, response.url)
         stats.inc_value("article/charset_mismatch")
     stats.inc_value("article/extracted")
-    return ArticleItem(**page.to_item(), crawl_section=response.meta.get("section"))
+    return ArticleItem(**reading.item, crawl_section=response.meta.get("section"))

@@ -1,0 +1,73 @@
+"""Reading one fetched page: its article verdict and item, and the links the crawl follows.
+
+`read_page` is a pure function of picklable values (`PageJob` in, `PageReading` out), so that
+the same code runs in the crawl process or in a worker process beside it
+(`crawler.readpool.ReadPool`, which decides where). The page is parsed once: the extraction
+and the links read the same tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from w3lib.encoding import html_to_unicode
+
+from crawler.charset import page_text
+from crawler.pages import ArticlePage, next_page_links, page_hrefs
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """A fetched HTML page and what to read from it.
+
+    `encoding` is the response's (header, BOM or `<meta charset>`), `options` the `ArticlePage`
+    keyword arguments (source, language, timezone, selectors, section). `article`: read the
+    article verdict and item; `links`: the page's links and next-page candidates.
+    """
+
+    url: str
+    body: bytes
+    encoding: str
+    fetched_at: dt.datetime
+    options: Mapping[str, Any] = field(default_factory=dict)
+    article: bool = True
+    links: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageReading:
+    """What `read_page` found. `item` is set only for an article (`is_article`); `reason` says
+    why a page is none; `charset_problem` what was wrong with the declared charset."""
+
+    is_article: bool = False
+    reason: str = ""
+    item: dict[str, Any] | None = None
+    charset_problem: str | None = None
+    hrefs: list[str] = field(default_factory=list)
+    next_hrefs: list[str] = field(default_factory=list)
+
+
+def page_of(job: PageJob) -> tuple[ArticlePage, str | None]:
+    """The page object of a job (its tree parsed when first read), and what was wrong with the
+    declared charset (None when nothing was)."""
+    # the text exactly as Scrapy's TextResponse.text decodes it
+    declared_text = html_to_unicode(f"charset={job.encoding}", job.body)[1]
+    text, charset_problem = page_text(job.body, declared_text, job.encoding)
+    return ArticlePage(job.url, text, fetched_at=job.fetched_at, **job.options), charset_problem
+
+
+def read_page(job: PageJob) -> PageReading:
+    page, charset_problem = page_of(job)
+    is_article, reason, item = False, "", None
+    if job.article:
+        is_article, reason = page.article_verdict()
+        if is_article:
+            item = page.to_item()
+    if not job.links:
+        return PageReading(is_article, reason, item, charset_problem)
+    root = page.tree
+    return PageReading(is_article, reason, item, charset_problem,
+                       hrefs=page_hrefs(root), next_hrefs=next_page_links(root))

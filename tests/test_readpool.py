@@ -1,0 +1,179 @@
+"""Pages read in worker processes (`EXTRACT_PROCESSES`, crawler/readpool.py).
+
+What a user would notice: the documents are the same as when the crawl reads its pages itself;
+the log says when the workers take over; a worker that dies costs no page (one warning, the crawl
+reads on in process); and a crawl killed with SIGKILL leaves no worker process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.reading import PageJob, read_page
+from crawler.readpool import ReadPool
+from crawler.devserver import StaticSite
+from tests.conftest import ROOT, _command_runner
+from tests.sitegen import generate
+
+ARTICLE = (ROOT / "crawler" / "demo_site" / "articles"
+           / "voici-comment-microsoft-a-vecu-de-linterieur-la-debacle-dopenai-et-de-sam-altman"
+           / "index.html")
+# what the crawl itself sets per run or per write, not read from the page
+NOT_READ = {"_id", "fetched_at", "first_seen_at", "last_seen_at", "stored_at", "updated_seen_at",
+            "run_id", "content_hash", "changed_at"}
+
+
+def _job(url: str = "https://fr.softonic.com/articles/voici-comment") -> PageJob:
+    return PageJob(url, ARTICLE.read_bytes(), "utf-8", dt.datetime(2023, 11, 24, tzinfo=dt.UTC),
+                   {"source": "softonic_fr", "language": "fr"})
+
+
+def _same(one: Any, other: Any) -> bool:
+    """Equal; for dates, within the seconds between the two crawls ("il y a 3 heures" is read
+    from each crawl's own download time)."""
+    if isinstance(one, dt.datetime) and isinstance(other, dt.datetime):
+        return abs(one - other) < dt.timedelta(minutes=2)
+    return bool(one == other)
+
+
+def _documents(database: Any) -> dict[str, dict[str, Any]]:
+    return {d["url"]: {k: v for k, v in d.items() if k not in NOT_READ}
+            for d in database["articles"].find()}
+
+
+@pytest.mark.slow
+def test_worker_processes_store_what_the_crawl_process_stores(mongo_uri, mongo_client, tmp_path):
+    generate(tmp_path / "site", count=60, seed=11)
+    names = {mode: f"newscrawl_test_{uuid.uuid4().hex[:10]}" for mode in ("here", "workers")}
+    results = {}
+    try:
+        with StaticSite(tmp_path / "site") as site:
+            for mode, processes in (("here", "0"), ("workers", "1")):
+                (tmp_path / mode).mkdir()
+                run = _command_runner([sys.executable, "-m", "scrapy"], mongo_uri, names[mode],
+                                      tmp_path / mode)
+                # a download delay: the crawl lasts longer than a worker takes to start
+                results[mode] = run("crawl", "news", "-a", f"url={site.base_url}/", "-a",
+                                    "sources=sections", site=site,
+                                    env={"EXTRACT_PROCESSES": processes,
+                                         "EXTRACT_PROCESSES_AFTER": "0",
+                                         "DOWNLOAD_DELAY": "0.1"})
+                assert results[mode].returncode == 0, results[mode].stderr[-3000:]
+        here = _documents(mongo_client[names["here"]])
+        by_workers = _documents(mongo_client[names["workers"]])
+    finally:
+        for name in names.values():
+            mongo_client.drop_database(name)
+
+    assert len(here) >= 50
+    differing = {(url, key) for url in here for key in here[url]
+                 if not _same(by_workers.get(url, {}).get(key), here[url][key])}
+    assert by_workers.keys() == here.keys() and differing == set()
+    log = results["workers"].stderr
+    assert "reading pages in 1 worker process(es) from now on (0 read in process)" in log
+    read_by_workers = re.search(r"'extract/pages_read_by_workers': (\d+)", log)
+    assert read_by_workers and int(read_by_workers[1]) >= 10, log[-3000:]
+    assert "extract/pages_read_by_workers" not in results["here"].stderr
+    assert "Traceback" not in log
+
+
+def test_a_dead_worker_costs_no_page_and_one_warning(caplog):
+    crawler = get_crawler()
+    pool = ReadPool(crawler, processes=1, after=0)
+    expected = read_page(_job())
+
+    async def read_twice() -> list[Any]:
+        first = await pool.read(_job())  # read in process; starts the worker
+        assert pool._warm is not None
+        pool._warm.result(timeout=120)
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.join(timeout=30)
+        time.sleep(0.5)  # the executor's manager thread notices the death
+        return [first, await pool.read(_job()), await pool.read(_job())]
+
+    try:
+        readings = asyncio.run(read_twice())
+    finally:
+        pool.engine_stopped()
+
+    assert readings == [expected] * 3
+    given_up = [r for r in caplog.records if "read in the crawl process from now on" in r.message]
+    assert len(given_up) == 1 and given_up[0].levelname == "WARNING"
+    assert crawler.stats.get_value("extract/pool_given_up") == 1
+
+
+def test_reading_in_a_worker_gives_the_same_page_as_in_process():
+    pool = ReadPool(get_crawler(), processes=1, after=0)
+    job = _job()
+
+    async def read() -> Any:
+        await pool.read(job)
+        assert pool._warm is not None
+        pool._warm.result(timeout=120)
+        return await pool.read(job)
+
+    try:
+        reading = asyncio.run(read())
+    finally:
+        pool.engine_stopped()
+
+    assert reading == read_page(job)
+    assert reading.is_article and "Microsoft" in reading.item["title"]
+    assert pool.crawler.stats.get_value("extract/pages_read_by_workers") == 1
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, json, multiprocessing, sys, time
+sys.path.insert(0, {root!r})
+from scrapy.utils.test import get_crawler
+from crawler.readpool import ReadPool
+from tests.test_readpool import _job
+pool = ReadPool(get_crawler(), processes=1, after=0)
+asyncio.run(pool.read(_job()))
+pool._warm.result(timeout=120)
+print(json.dumps([p.pid for p in multiprocessing.active_children()]), flush=True)
+time.sleep(300)
+"""
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        state = next(line for line in status.read_text().splitlines() if line.startswith("State:"))
+    except (FileNotFoundError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]  # a zombie has ended; only its parent has not reaped it
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+def test_workers_end_when_their_crawl_is_killed():
+    with subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT.format(root=str(ROOT))],
+                          cwd=ROOT, stdout=subprocess.PIPE, text=True) as crawl:
+        try:
+            assert crawl.stdout is not None
+            workers = json.loads(crawl.stdout.readline())
+            assert workers and all(_alive(pid) for pid in workers)
+            crawl.send_signal(signal.SIGKILL)
+            crawl.wait(timeout=30)
+            deadline = time.monotonic() + 20
+            while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(_alive(pid) for pid in workers), "a worker outlived its crawl"
+        finally:
+            crawl.kill()
