@@ -7,35 +7,38 @@ docs/benchmarks.md), so a crawl that reads in its own process is held near 0.56x
 throughput whatever else it saves. With `EXTRACT_PROCESSES` workers the crawl process keeps the
 downloads, link judging and pipelines, and the workers read.
 
-A worker process costs about a second of CPU to start (Python, lxml, trafilatura), which a
-cron run that finds five new articles should not pay: the pool starts only once the crawl has
-read `EXTRACT_PROCESSES_AFTER` pages itself, and until its first worker is ready the crawl
-keeps reading in process. A pool that breaks (a worker killed, out of memory) is given up with
-one warning and the crawl reads in process from then on; no page is lost.
+The workers are `python -m crawler.readworker` processes fed through their standard input and
+read from their standard output by the reactor's own event loop: no thread in the crawl
+process. `concurrent.futures.ProcessPoolExecutor` was tried first and gained nothing: its
+manager and feeder threads need the GIL that the busy reactor thread holds, so jobs reached the
+worker a switch interval at a time (52 jobs waiting, the worker busy 45% of the crawl; bench
+trap site, 2,000 articles).
 
-One owner: an extension per crawl, found by `ReadPool.of(crawler)`; the pool is shut down at
-`engine_stopped`, after the last callback has had its reading.
+A worker costs about a second of CPU to start (Python, lxml, trafilatura), which a cron run that
+finds five new articles should not pay: the pool starts only once the crawl has read
+`EXTRACT_PROCESSES_AFTER` pages itself, and until a worker says it is ready the crawl keeps
+reading in process. A worker that dies (killed, out of memory) costs no page: its pages are read
+in process, with one warning, and so is every page after. One owner: an extension per crawl,
+found by `ReadPool.of(crawler)`; the workers are stopped at `engine_stopped`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
-import multiprocessing
-import os
-import signal
+import pickle
 import sys
-import threading
-import time
 import weakref
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.reading import PageJob, PageReading, read_page
+from crawler.readworker import HEADER, READY
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,28 +48,91 @@ logger = logging.getLogger(__name__)
 _pools: weakref.WeakKeyDictionary[Crawler, ReadPool] = weakref.WeakKeyDictionary()
 
 
-def _worker_started(log_level: str, log_format: str, log_dateformat: str, log_file: str,
-                    parent: int) -> None:
-    """Runs first in each worker: Ctrl-C is the crawl's to handle (it stops the pool), the
-    worker's log lines look like the crawl's, and a worker whose crawl died (SIGKILL, no
-    shutdown) exits instead of waiting for jobs forever."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    handler: logging.Handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file
-                                else logging.StreamHandler(sys.stderr))
-    handler.setFormatter(logging.Formatter(log_format, log_dateformat))
-    logging.basicConfig(level=log_level, handlers=[handler], force=True)
-
-    def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        signal.raise_signal(signal.SIGTERM)  # the default action: the process ends
-
-    threading.Thread(target=watch_parent, daemon=True, name="newscrawl-parent-watch").start()
+class WorkerGone(Exception):
+    """A worker process ended before answering."""
 
 
-def _ready() -> bool:
-    """The first job of each worker: returns once its imports are done."""
-    return True
+class PageFailed(Exception):
+    """`read_page` raised in a worker: a bug, read again in process to raise it there."""
+
+
+class _Worker:
+    """One worker process: jobs written to its input, answers read by `answers`."""
+
+    def __init__(self, process: asyncio.subprocess.Process,
+                 on_gone: Callable[[str], None]) -> None:
+        self.process = process
+        self.on_gone = on_gone
+        self.ready = False
+        self.waiting: dict[int, asyncio.Future[PageReading]] = {}
+        self.reader: asyncio.Task[None] | None = None
+
+    def send(self, number: int, job: PageJob) -> asyncio.Future[PageReading]:
+        assert self.process.stdin is not None
+        payload = pickle.dumps((number, job), protocol=pickle.HIGHEST_PROTOCOL)
+        # buffered by the transport, written as the pipe takes it: the reactor never blocks
+        self.process.stdin.write(len(payload).to_bytes(HEADER, "big") + payload)
+        future: asyncio.Future[PageReading] = asyncio.get_running_loop().create_future()
+        self.waiting[number] = future
+        return future
+
+    async def answers(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            if pickle.loads(await _frame(stdout)) != READY:
+                raise WorkerGone("it did not start")
+            self.ready = True
+            while True:
+                number, reading, error = pickle.loads(await _frame(stdout))
+                future = self.waiting.pop(number)
+                if error is None:
+                    future.set_result(reading)
+                else:
+                    future.set_exception(PageFailed(error))
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            self.fail(WorkerGone(f"it ended ({exc.__class__.__name__})"))
+        except WorkerGone as exc:
+            self.fail(exc)
+
+    def fail(self, exc: WorkerGone) -> None:
+        self.ready = False
+        self.on_gone(f"a page-reading worker process stopped: {exc}")
+        waiting, self.waiting = self.waiting, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(exc)
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.close()  # end of input: the worker ends
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        if self.reader is not None:
+            await self.reader
+
+
+# A job is a whole page (47 KB on the bench site), and a Linux pipe holds 64 KB: the worker
+# finished a page and then waited for the reactor to find time to write the next one (58 jobs
+# queued in the crawl process, the worker busy half the crawl). 1 MB (the kernel's default
+# limit for an unprivileged process, /proc/sys/fs/pipe-max-size) holds about 20.
+PIPE_SIZE = 1 << 20
+
+
+def _widen_input(process: asyncio.subprocess.Process) -> None:
+    assert process.stdin is not None
+    pipe = process.stdin.transport.get_extra_info("pipe")
+    # not Linux, or above the limit: slower, not wrong
+    with contextlib.suppress(AttributeError, OSError):
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
+async def _frame(stream: asyncio.StreamReader) -> bytes:
+    header = await stream.readexactly(HEADER)
+    return await stream.readexactly(int.from_bytes(header, "big"))
 
 
 class ReadPool:
@@ -77,9 +143,10 @@ class ReadPool:
         self.crawler = crawler
         self.processes = processes
         self.after = after
-        self._executor: ProcessPoolExecutor | None = None
-        self._warm: Future[bool] | None = None
+        self._workers: list[_Worker] = []
+        self._starting: asyncio.Task[None] | None = None
         self._read_here = 0
+        self._jobs = 0
         self._given_up = False
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         _pools[crawler] = self
@@ -101,64 +168,66 @@ class ReadPool:
         return pool if pool is not None else cls(crawler)
 
     async def read(self, job: PageJob) -> PageReading:
-        executor = self._executor_ready()
-        if executor is None:
+        worker = self._worker()
+        if worker is None:
             return read_page(job)
+        self._jobs += 1
         try:
-            reading = await asyncio.wrap_future(executor.submit(read_page, job))
-        except BrokenProcessPool as exc:
-            self._give_up(f"a worker process died ({exc})")
+            reading = await worker.send(self._jobs, job)
+        except (WorkerGone, PageFailed):  # the pool has said why; the page is not lost
             return read_page(job)
         self._count("extract/pages_read_by_workers")
         return reading
 
-    def _executor_ready(self) -> ProcessPoolExecutor | None:
-        if self._executor is None:
-            if self._given_up or not self.processes:
-                return None
+    def _worker(self) -> _Worker | None:
+        """The ready worker with the fewest pages waiting, or None: read in process."""
+        if self._given_up or not self.processes:
+            return None
+        if self._starting is None:
             self._read_here += 1
             if self._read_here > self.after:
-                self._start()
+                self._starting = asyncio.ensure_future(self._start())
             return None
-        assert self._warm is not None
-        if not self._warm.done():
-            return None
-        if self._warm.exception() is not None:
-            self._give_up(f"a worker process did not start ({self._warm.exception()})")
-            return None
-        return self._executor
+        ready = [worker for worker in self._workers if worker.ready]
+        return min(ready, key=lambda worker: len(worker.waiting)) if ready else None
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
         settings = self.crawler.settings
-        # spawn, not fork: the crawl process runs threads (pymongo, the store writer) whose
-        # locks a forked child could inherit held
-        self._executor = ProcessPoolExecutor(
-            max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_started,
-            initargs=(settings.get("LOG_LEVEL"), settings.get("LOG_FORMAT"),
-                      settings.get("LOG_DATEFORMAT"), settings.get("LOG_FILE") or "",
-                      os.getpid()))
-        self._warm = self._executor.submit(_ready)
+        command = [sys.executable, "-m", "crawler.readworker",
+                   "--log-level", settings.get("LOG_LEVEL"),
+                   "--log-format", settings.get("LOG_FORMAT"),
+                   "--log-dateformat", settings.get("LOG_DATEFORMAT"),
+                   "--log-file", settings.get("LOG_FILE") or ""]
+        try:
+            for _ in range(self.processes):
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                _widen_input(process)
+                worker = _Worker(process, self._give_up)
+                worker.reader = asyncio.ensure_future(worker.answers())
+                self._workers.append(worker)
+        except OSError as exc:
+            self._give_up(f"a page-reading worker process could not start ({exc})")
+            return
         self._count("extract/processes", self.processes)
-        logger.info("reading pages in %d worker process(es) from now on (%d read in process)",
+        logger.info("reading pages in %d worker process(es) once started (%d read in process)",
                     self.processes, self._read_here - 1)
 
     def _give_up(self, why: str) -> None:
         if self._given_up:
             return
         self._given_up = True
-        logger.warning("%s: pages are read in the crawl process from now on", why)
+        logger.warning("%s; pages are read in the crawl process from now on", why)
         self._count("extract/pool_given_up")
-        self._shutdown()
 
     def _count(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, count)
 
-    def _shutdown(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-    def engine_stopped(self) -> None:
-        self._shutdown()
+    async def engine_stopped(self) -> None:
+        if self._starting is not None:
+            await self._starting
+        self._given_up = True  # stopping the workers below is no failure to report
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            await worker.stop()

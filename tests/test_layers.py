@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
         "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
         "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params", "crawler.reading",
+        "crawler.readworker",
     )),
     ("storage: pymongo and files", (
         "crawler.storage", "crawler.deadletters", "crawler.journal", "crawler.export",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -24,9 +23,9 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler.devserver import StaticSite
 from crawler.reading import PageJob, read_page
 from crawler.readpool import ReadPool
-from crawler.devserver import StaticSite
 from tests.conftest import ROOT, _command_runner
 from tests.sitegen import generate
 
@@ -85,11 +84,21 @@ def test_worker_processes_store_what_the_crawl_process_stores(mongo_uri, mongo_c
                  if not _same(by_workers.get(url, {}).get(key), here[url][key])}
     assert by_workers.keys() == here.keys() and differing == set()
     log = results["workers"].stderr
-    assert "reading pages in 1 worker process(es) from now on (0 read in process)" in log
+    assert "reading pages in 1 worker process(es) once started (0 read in process)" in log
     read_by_workers = re.search(r"'extract/pages_read_by_workers': (\d+)", log)
     assert read_by_workers and int(read_by_workers[1]) >= 10, log[-3000:]
     assert "extract/pages_read_by_workers" not in results["here"].stderr
     assert "Traceback" not in log
+
+
+async def _started(pool: ReadPool) -> list[int]:
+    """Read one page (in process: it starts the workers), then wait until they are ready."""
+    await pool.read(_job())
+    for _ in range(1200):  # at most 120 s
+        if pool._workers and all(worker.ready for worker in pool._workers):
+            return [worker.process.pid for worker in pool._workers]
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workers did not start")
 
 
 def test_a_dead_worker_costs_no_page_and_one_warning(caplog):
@@ -97,58 +106,57 @@ def test_a_dead_worker_costs_no_page_and_one_warning(caplog):
     pool = ReadPool(crawler, processes=1, after=0)
     expected = read_page(_job())
 
-    async def read_twice() -> list[Any]:
-        first = await pool.read(_job())  # read in process; starts the worker
-        assert pool._warm is not None
-        pool._warm.result(timeout=120)
-        for worker in multiprocessing.active_children():
-            os.kill(worker.pid, signal.SIGKILL)
-            worker.join(timeout=30)
-        time.sleep(0.5)  # the executor's manager thread notices the death
-        return [first, await pool.read(_job()), await pool.read(_job())]
+    async def crawl() -> list[Any]:
+        workers = await _started(pool)
+        first = await pool.read(_job())
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        readings = [first, await pool.read(_job()), await pool.read(_job())]
+        await pool.engine_stopped()
+        return readings
 
-    try:
-        readings = asyncio.run(read_twice())
-    finally:
-        pool.engine_stopped()
+    readings = asyncio.run(crawl())
 
     assert readings == [expected] * 3
     given_up = [r for r in caplog.records if "read in the crawl process from now on" in r.message]
-    assert len(given_up) == 1 and given_up[0].levelname == "WARNING"
+    assert len(given_up) == 1 and given_up[0].levelname == "WARNING", caplog.text
     assert crawler.stats.get_value("extract/pool_given_up") == 1
+    assert crawler.stats.get_value("extract/pages_read_by_workers") == 1
 
 
-def test_reading_in_a_worker_gives_the_same_page_as_in_process():
-    pool = ReadPool(get_crawler(), processes=1, after=0)
-    job = _job()
+def test_reading_in_a_worker_gives_the_same_page_as_in_process(caplog):
+    crawler = get_crawler()
+    pool = ReadPool(crawler, processes=2, after=0)
+    jobs = [_job(f"https://fr.softonic.com/articles/voici-comment-{n}") for n in range(6)]
 
-    async def read() -> Any:
-        await pool.read(job)
-        assert pool._warm is not None
-        pool._warm.result(timeout=120)
-        return await pool.read(job)
+    async def crawl() -> list[Any]:
+        await _started(pool)
+        readings = await asyncio.gather(*(pool.read(job) for job in jobs))
+        await pool.engine_stopped()
+        return list(readings)
 
-    try:
-        reading = asyncio.run(read())
-    finally:
-        pool.engine_stopped()
+    readings = asyncio.run(crawl())
 
-    assert reading == read_page(job)
-    assert reading.is_article and "Microsoft" in reading.item["title"]
-    assert pool.crawler.stats.get_value("extract/pages_read_by_workers") == 1
+    assert readings == [read_page(job) for job in jobs]
+    assert readings[0].is_article and "Microsoft" in readings[0].item["title"]
+    assert crawler.stats.get_value("extract/pages_read_by_workers") == 6
+    assert crawler.stats.get_value("extract/processes") == 2
+    assert "WARNING" not in caplog.text
 
 
 _ORPHAN_SCRIPT = """
-import asyncio, json, multiprocessing, sys, time
+import asyncio, json, sys
 sys.path.insert(0, {root!r})
 from scrapy.utils.test import get_crawler
 from crawler.readpool import ReadPool
-from tests.test_readpool import _job
-pool = ReadPool(get_crawler(), processes=1, after=0)
-asyncio.run(pool.read(_job()))
-pool._warm.result(timeout=120)
-print(json.dumps([p.pid for p in multiprocessing.active_children()]), flush=True)
-time.sleep(300)
+from tests.test_readpool import _started
+
+async def main():
+    pool = ReadPool(get_crawler(), processes=2, after=0)
+    print(json.dumps(await _started(pool)), flush=True)
+    await asyncio.sleep(300)
+
+asyncio.run(main())
 """
 
 
@@ -168,7 +176,7 @@ def test_workers_end_when_their_crawl_is_killed():
         try:
             assert crawl.stdout is not None
             workers = json.loads(crawl.stdout.readline())
-            assert workers and all(_alive(pid) for pid in workers)
+            assert len(workers) == 2 and all(_alive(pid) for pid in workers)
             crawl.send_signal(signal.SIGKILL)
             crawl.wait(timeout=30)
             deadline = time.monotonic() + 20
