@@ -25,7 +25,8 @@ class PageJob:
 
     `encoding` is the response's (header, BOM or `<meta charset>`), `options` the `ArticlePage`
     keyword arguments (source, language, timezone, selectors, section). `article`: read the
-    article verdict and item; `links`: the page's links and next-page candidates.
+    article verdict and item; `next_links`: the page's next-page candidates; `links`: all its
+    links besides (an article at the crawl's last hop needs none: ~220 links a page to send).
     """
 
     url: str
@@ -34,6 +35,7 @@ class PageJob:
     fetched_at: dt.datetime
     options: Mapping[str, Any] = field(default_factory=dict)
     article: bool = True
+    next_links: bool = False
     links: bool = False
 
 
@@ -66,8 +68,9 @@ def read_page(job: PageJob) -> PageReading:
         is_article, reason = page.article_verdict()
         if is_article:
             item = page.to_item()
-    if not job.links:
+    if not (job.links or job.next_links):
         return PageReading(is_article, reason, item, charset_problem)
     root = page.tree
     return PageReading(is_article, reason, item, charset_problem,
-                       hrefs=page_hrefs(root), next_hrefs=next_page_links(root))
+                       hrefs=page_hrefs(root) if job.links else [],
+                       next_hrefs=next_page_links(root))
