@@ -231,7 +231,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         last_hop = is_article_page and not int(response.meta.get("depth_left") or 0)
         reading = await ReadPool.of(self.crawler).read(
             page_job(response, article=store, next_links=follow, links=follow and not last_hop,
-                     source=self.source_key, section=None),
+                     domains=self._domains, source=self.source_key, section=None),
             urgent=not is_article_page)
         if not store:
             stats.inc_value("news/guess/not_stored_listing_url")
@@ -252,7 +252,8 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         page_is_article = Kind.of(response) is Kind.ARTICLE
         origin = urljoin(response.url, "/")
         for href in reading.next_hrefs:
-            url = self._candidate(response.url, href, origin)
+            url = self._candidate(response.url, href, origin,
+                                  resolve_link(response.url, href, self._domains, origin=origin))
             if url and self._budget_left():
                 stats.inc_value("news/guess/next_page")
                 logger.debug("next page (link marked next): %s", url)
@@ -261,8 +262,8 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                                    depth_left=depth_left)
         if page_is_article and depth_left == 0:
             return  # an article at the last hop: none of its links could be followed
-        for href in reading.hrefs:
-            url = self._candidate(response.url, href, origin)
+        for href, resolved in reading.links:  # resolved by the page's reader
+            url = self._candidate(response.url, href, origin, resolved)
             if url is None:
                 continue
             guess, reason = guess_link(url)
@@ -282,13 +283,12 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,
                                    depth_left=depth_left - 1)
 
-    def _candidate(self, page_url: str, href: str, origin: str) -> str | None:
+    def _candidate(self, page_url: str, href: str, origin: str, url: str | None) -> str | None:
+        """`url` (the link's canonical URL, None when unusable or off the site) if the link is
+        worth judging: not a learnt copy, not scheduled, not a file."""
         if self.param_learner is not None and "?" in href and self._learnt_copy(page_url, href,
                                                                                  origin):
             return None
-        # resolved once per origin for root-relative links (crawler.pages.resolve_link): the
-        # menus, tags and most-read links every page of a site repeats
-        url = resolve_link(page_url, href, self._domains, origin=origin)
         if (url is None or url in self._scheduled or url in self._scheduled_articles
                 or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None

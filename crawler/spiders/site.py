@@ -206,10 +206,11 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
 
 
 def page_job(response: TextResponse, *, article: bool = True, next_links: bool = False,
-             links: bool = False, **page_options: Any) -> PageJob:
+             links: bool = False, domains: tuple[str, ...] = (), **page_options: Any) -> PageJob:
     """What to read from an HTML response (crawler.reading), wherever it is read."""
     return PageJob(response.url, response.body, response.encoding, dt.datetime.now(dt.UTC),
-                   page_options, article=article, next_links=next_links, links=links)
+                   page_options, domains=domains, article=article, next_links=next_links,
+                   links=links)
 
 
 async def read_article(response: Response, crawler: Crawler,
