@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from w3lib.encoding import html_to_unicode
 
 from crawler.charset import page_text
-from crawler.pages import ArticlePage, next_page_links, page_hrefs, resolve_link
+from crawler.pages import ArticlePage, page_links, resolve_link
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +74,13 @@ def read_page(job: PageJob) -> PageReading:
             item = page.to_item()
     if not (job.links or job.next_links):
         return PageReading(is_article, reason, item, charset_problem)
-    root = page.tree
+    hrefs, next_hrefs = page_links(page.tree, every_link=job.links)
     links = []
     if job.links:
         # resolved here rather than by the crawl: 8-10% of a `news` crawl process's busy time
         # (py-spy, bench/bench_traps.py --profile, 2,000 articles)
         origin = urljoin(job.url, "/")
         links = [(href, resolve_link(job.url, href, job.domains, origin=origin))
-                 for href in page_hrefs(root)]
+                 for href in hrefs]
     return PageReading(is_article, reason, item, charset_problem, links=links,
-                       next_hrefs=next_page_links(root))
+                       next_hrefs=next_hrefs)
