@@ -121,18 +121,22 @@ class Session:
     def run(self, label: str, command: list[str], env: dict[str, str], cwd: Path,
             database: str | None) -> dict[str, Any]:
         offset = self.nginx.log_offset()
+        database_cpu = self.database.cpu_seconds()
         child = run_child(command, env=env, cwd=cwd, log=self.logs / f"{label}.log",
                           timeout=self.args.timeout)
         time.sleep(0.1)  # nginx writes its log line after the response is sent
         result = measure(self.nginx.lines_since(offset), self.articles)
         result.update(wall=child.wall, cpu=child.cpu, returncode=child.returncode,
                       log=str(child.log))
+        if database_cpu is not None:  # the embedded server's CPU during the run
+            result["database_cpu"] = (self.database.cpu_seconds() or 0) - database_cpu
         if result["unique_articles"]:
             result["articles_per_s"] = result["unique_articles"] / child.wall
         if database is not None:
             result.update(self.stored(database))
         self.results[label] = result
-        log(f"{label:<18} exit {child.returncode}: {child.wall:6.1f} s, "
+        log(f"{label:<18} exit {child.returncode}: {child.wall:6.1f} s, CPU {child.cpu:.1f} s "
+            f"(+ database {result.get('database_cpu', 0):.1f} s), "
             f"{result['article_downloads']} article downloads / {result['unique_articles']} "
             f"articles = {_ratio(result['per_article'])} (after learning "
             f"{_ratio(result['per_article_after_learning'])}), copies {result['copies']}, "

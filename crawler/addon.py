@@ -122,7 +122,7 @@ SETTINGS: dict[str, Setting] = {
     # Pages read (parsed, extracted) in worker processes beside the crawl (crawler/readpool.py),
     # once the crawl has read EXTRACT_PROCESSES_AFTER pages itself; 0: all in the crawl process.
     "EXTRACT_PROCESSES": Setting(1, int, 0, 64),
-    "EXTRACT_PROCESSES_AFTER": Setting(100, int),
+    "EXTRACT_PROCESSES_AFTER": Setting(20, int),
     "DOWNLOAD_DELAY": Setting(0.0, float, 0, 3600),
     "DOWNLOAD_TIMEOUT": Setting(30, int, 1, 3600),
     "DOWNLOAD_MAXSIZE": Setting(10 * 1024 * 1024, int, 1024),

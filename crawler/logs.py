@@ -35,3 +35,32 @@ class LogOnce:
         else:
             self.logger.debug(message, *args)
         return first
+
+
+class LogLevelGate:
+    """An extension: a log call below `LOG_LEVEL` returns at once instead of building a record.
+
+    Scrapy leaves the root logger at NOTSET and lets its handler drop what is below the level,
+    so every `logger.debug()` of a crawl (each link judged, each request, each dropped
+    duplicate) built a `LogRecord` first: 2.8% of a `news` crawl process's busy time (py-spy,
+    bench/bench_traps.py --profile, 2,000 articles). Scrapy sets the root logger back at each
+    crawl's start; this sets it again when the spider opens. Only when Scrapy's own root
+    handler is installed: a program that configures logging itself keeps its configuration.
+    """
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> LogLevelGate:
+        from scrapy import signals
+
+        gate = cls(logging.getLevelName(crawler.settings.get("LOG_LEVEL")))
+        crawler.signals.connect(gate.spider_opened, signal=signals.spider_opened)
+        return gate
+
+    def spider_opened(self) -> None:
+        from scrapy.utils.log import get_scrapy_root_handler
+
+        if get_scrapy_root_handler() is not None and logging.root.level == logging.NOTSET:
+            logging.root.setLevel(self.level)

@@ -62,6 +62,8 @@ EXTENSIONS = {
     "crawler.runs.RunRecorder": 100,
     # where pages are read: in process, or in worker processes (EXTRACT_PROCESSES)
     "crawler.readpool.ReadPool": 0,
+    # log calls below LOG_LEVEL return at once (Scrapy builds every record, then drops it)
+    "crawler.logs.LogLevelGate": 0,
 }
 
 
