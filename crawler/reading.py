@@ -26,9 +26,9 @@ class PageJob:
 
     `encoding` is the response's (header, BOM or `<meta charset>`), `options` the `ArticlePage`
     keyword arguments (source, language, timezone, selectors, section). `article`: read the
-    article verdict and item; `next_links`: the page's next-page candidates; `links`: all its
-    links besides (an article at the crawl's last hop needs none: ~220 links a page to send),
-    each with its canonical URL when it is on `domains`.
+    article verdict and item; `next_links`: the page's next-page candidates; `links`: its links
+    on `domains` besides (an article at the crawl's last hop needs none: ~220 links a page to
+    send), each with its canonical URL.
     """
 
     url: str
@@ -46,13 +46,13 @@ class PageJob:
 class PageReading:
     """What `read_page` found. `item` is set only for an article (`is_article`); `reason` says
     why a page is none; `charset_problem` what was wrong with the declared charset; `links`
-    the page's links, each once, as (href, canonical URL or None when off the domains)."""
+    the page's links on `domains`, each once, as (href, canonical URL)."""
 
     is_article: bool = False
     reason: str = ""
     item: dict[str, Any] | None = None
     charset_problem: str | None = None
-    links: list[tuple[str, str | None]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
     next_hrefs: list[str] = field(default_factory=list)
 
 
@@ -80,7 +80,7 @@ def read_page(job: PageJob) -> PageReading:
         # resolved here rather than by the crawl: 8-10% of a `news` crawl process's busy time
         # (py-spy, bench/bench_traps.py --profile, 2,000 articles)
         origin = urljoin(job.url, "/")
-        links = [(href, resolve_link(job.url, href, job.domains, origin=origin))
-                 for href in hrefs]
+        links = [(href, url) for href in hrefs
+                 if (url := resolve_link(job.url, href, job.domains, origin=origin)) is not None]
     return PageReading(is_article, reason, item, charset_problem, links=links,
                        next_hrefs=next_hrefs)
