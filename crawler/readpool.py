@@ -20,8 +20,12 @@ finds five new articles need not pay: the pool starts only once the crawl has re
 come cost a `news` crawl its first seconds, where it discovers the site; 100 was 0.55x bare
 Scrapy, 0 was 0.63x, 3 rounds each), and until a worker says it is ready the crawl keeps
 reading in process. A worker that dies (killed, out of memory) costs no page: its pages are read
-in process, with one warning, and so is every page after. One owner: an extension per crawl,
-found by `ReadPool.of(crawler)`; the workers are stopped at `engine_stopped`.
+in process, with one warning, and so is every page after once no worker is left.
+
+One owner: the workers are the process's (`_Workers`), shared by the crawls of the process
+(`newscrawl crawl --all` runs every site at once) and stopped at the `engine_stopped` of the
+last crawl using them; each crawl's `ReadPool` (an extension, found by `ReadPool.of(crawler)`)
+decides when its crawl joins them and counts its pages.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ class PageFailed(Exception):
 class _Worker:
     """One worker process: jobs written to its input, answers read by `answers`."""
 
-    def __init__(self, process: asyncio.subprocess.Process, pool: ReadPool) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, pool: _Workers) -> None:
         self.process = process
         self.pool = pool
         self.ready = False
@@ -100,11 +104,12 @@ class _Worker:
 
     def fail(self, exc: WorkerGone) -> None:
         self.ready = False
+        why = f"a page-reading worker process stopped: {exc}"
         waiting, self.waiting = self.waiting, {}
         for future in waiting.values():
             if not future.done():
-                future.set_exception(exc)
-        self.pool.worker_gone(f"a page-reading worker process stopped: {exc}")
+                future.set_exception(WorkerGone(why))
+        self.pool.worker_gone(why)
 
     async def stop(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.is_closing():
@@ -143,20 +148,99 @@ async def _frame(stream: asyncio.StreamReader) -> bytes:
     return await stream.readexactly(int.from_bytes(header, "big"))
 
 
+class _Workers:
+    """The worker processes of this process, shared by its crawls (`newscrawl crawl --all` runs
+    every site at once: one set of workers, not one per site), and the queue of pages for them."""
+
+    def __init__(self, processes: int, command: list[str]) -> None:
+        self.processes = processes
+        self.command = command
+        self.workers: list[_Worker] = []
+        self.users = 0
+        self.broken: str | None = None  # why, once no worker is left
+        self.starting = asyncio.ensure_future(self._start())
+        self._urgent: deque[tuple[PageJob, asyncio.Future[PageReading]]] = deque()
+        self._queued: deque[tuple[PageJob, asyncio.Future[PageReading]]] = deque()
+        self._jobs = 0
+
+    async def _start(self) -> None:
+        try:
+            for _ in range(self.processes):
+                process = await asyncio.create_subprocess_exec(
+                    *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                _widen_input(process)
+                worker = _Worker(process, self)
+                worker.reader = asyncio.ensure_future(worker.answers())
+                self.workers.append(worker)
+        except OSError as exc:
+            self.worker_gone(f"a page-reading worker process could not start ({exc})")
+
+    def ready(self) -> bool:
+        return any(worker.ready for worker in self.workers)
+
+    def submit(self, job: PageJob, *, urgent: bool) -> asyncio.Future[PageReading]:
+        future: asyncio.Future[PageReading] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._queued).append((job, future))
+        self.dispatch()
+        return future
+
+    def dispatch(self) -> None:
+        """Send queued pages, urgent first, to the ready workers with room in their pipe."""
+        while self._urgent or self._queued:
+            ready = [worker for worker in self.workers if worker.ready]
+            if not ready:
+                return
+            worker = min(ready, key=lambda worker: len(worker.waiting))
+            if len(worker.waiting) >= IN_PIPE:
+                return
+            job, future = (self._urgent or self._queued).popleft()
+            if not future.done():
+                self._jobs += 1
+                worker.send(self._jobs, job, future)
+
+    def worker_gone(self, why: str) -> None:
+        """A worker ended: its pages were given back to their crawls, which read them; with none
+        left ready, so are the queued pages, and every crawl reads in process from now on."""
+        if self.ready():
+            logger.warning("%s; %d worker process(es) left", why,
+                           sum(worker.ready for worker in self.workers))
+            self.dispatch()
+            return
+        if self.broken is None:
+            self.broken = why
+        if _shared.get(self.command[-1]) is self:  # the next crawl starts new workers
+            del _shared[self.command[-1]]
+        for queue in (self._urgent, self._queued):
+            while queue:
+                _, future = queue.popleft()
+                if not future.done():
+                    future.set_exception(WorkerGone(why))
+
+    async def stop(self) -> None:
+        await self.starting
+        self.broken = self.broken or "stopped"
+        if _shared.get(self.command[-1]) is self:
+            del _shared[self.command[-1]]
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            await worker.stop()
+
+
+# The process's workers, by log file (the part of their command a crawl can change); leased by
+# each crawl's ReadPool, stopped with the last.
+_shared: dict[str, _Workers] = {}
+
+
 class ReadPool:
-    """An extension: reads pages in process, or in `EXTRACT_PROCESSES` workers once the crawl
-    has read `EXTRACT_PROCESSES_AFTER` pages (README, "Settings")."""
+    """An extension: reads a crawl's pages in process, or in the process's `EXTRACT_PROCESSES`
+    workers once the crawl has read `EXTRACT_PROCESSES_AFTER` pages (README, "Settings")."""
 
     def __init__(self, crawler: Crawler, processes: int = 0, after: int = 0) -> None:
         self.crawler = crawler
         self.processes = processes
         self.after = after
-        self._workers: list[_Worker] = []
-        self._starting: asyncio.Task[None] | None = None
-        self._urgent: deque[tuple[PageJob, asyncio.Future[PageReading]]] = deque()
-        self._queued: deque[tuple[PageJob, asyncio.Future[PageReading]]] = deque()
+        self._workers: _Workers | None = None
         self._read_here = 0
-        self._jobs = 0
         self._given_up = False
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         _pools[crawler] = self
@@ -180,75 +264,48 @@ class ReadPool:
     async def read(self, job: PageJob, *, urgent: bool = False) -> PageReading:
         """The page read by a worker, or in process while none is ready. `urgent`: a page whose
         links the crawl waits for (a listing), read before the articles queued."""
-        if not self._use_workers():
+        workers = self._ready_workers()
+        if workers is None:
             return read_page(job)
-        future: asyncio.Future[PageReading] = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._queued).append((job, future))
-        self.dispatch()
         try:
-            reading = await future
-        except (WorkerGone, PageFailed):  # the pool has said why; the page is not lost
+            reading = await workers.submit(job, urgent=urgent)
+        except WorkerGone:  # the page is not lost
+            if workers.broken is not None:
+                self._give_up(workers.broken)
+            return read_page(job)
+        except PageFailed:  # read again here, to fail here with the crawl's own traceback
             return read_page(job)
         self._count("extract/pages_read_by_workers")
         return reading
 
-    def _use_workers(self) -> bool:
+    def _ready_workers(self) -> _Workers | None:
         if self._given_up or not self.processes:
-            return False
-        if self._starting is None:
+            return None
+        if self._workers is None:
             self._read_here += 1
             if self._read_here > self.after:
-                self._starting = asyncio.ensure_future(self._start())
-            return False
-        return any(worker.ready for worker in self._workers)
+                self._lease()
+            return None
+        if self._workers.broken is not None:
+            self._give_up(self._workers.broken)
+            return None
+        return self._workers if self._workers.ready() else None
 
-    def dispatch(self) -> None:
-        """Send queued pages, urgent first, to the ready workers with room in their pipe."""
-        while self._urgent or self._queued:
-            ready = [worker for worker in self._workers if worker.ready]
-            if not ready:
-                return
-            worker = min(ready, key=lambda worker: len(worker.waiting))
-            if len(worker.waiting) >= IN_PIPE:
-                return
-            job, future = (self._urgent or self._queued).popleft()
-            if not future.done():
-                self._jobs += 1
-                worker.send(self._jobs, job, future)
-
-    def worker_gone(self, why: str) -> None:
-        """A worker ended: with no worker left ready, the queued pages are read in process."""
-        if any(worker.ready for worker in self._workers):
-            self.dispatch()
-            return
-        self._give_up(why)
-        for queue in (self._urgent, self._queued):
-            while queue:
-                _, future = queue.popleft()
-                if not future.done():
-                    future.set_exception(WorkerGone(why))
-
-    async def _start(self) -> None:
+    def _lease(self) -> None:
         settings = self.crawler.settings
         command = [sys.executable, "-m", "crawler.readworker",
                    "--log-level", settings.get("LOG_LEVEL"),
                    "--log-format", settings.get("LOG_FORMAT"),
                    "--log-dateformat", settings.get("LOG_DATEFORMAT"),
                    "--log-file", settings.get("LOG_FILE") or ""]
-        try:
-            for _ in range(self.processes):
-                process = await asyncio.create_subprocess_exec(
-                    *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-                _widen_input(process)
-                worker = _Worker(process, self)
-                worker.reader = asyncio.ensure_future(worker.answers())
-                self._workers.append(worker)
-        except OSError as exc:
-            self._give_up(f"a page-reading worker process could not start ({exc})")
-            return
-        self._count("extract/processes", self.processes)
-        logger.info("reading pages in %d worker process(es) once started (%d read in process)",
-                    self.processes, self._read_here - 1)
+        workers = _shared.get(command[-1])
+        if workers is None:
+            workers = _shared[command[-1]] = _Workers(self.processes, command)
+            self._count("extract/processes", self.processes)
+            logger.info("reading pages in %d worker process(es) once started (%d read in "
+                        "process)", self.processes, self._read_here - 1)
+        workers.users += 1
+        self._workers = workers
 
     def _give_up(self, why: str) -> None:
         if self._given_up:
@@ -262,9 +319,9 @@ class ReadPool:
             self.crawler.stats.inc_value(key, count)
 
     async def engine_stopped(self) -> None:
-        if self._starting is not None:
-            await self._starting
         self._given_up = True  # stopping the workers below is no failure to report
-        workers, self._workers = self._workers, []
-        for worker in workers:
-            await worker.stop()
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.users -= 1
+            if workers.users == 0:
+                await workers.stop()

@@ -95,8 +95,9 @@ async def _started(pool: ReadPool) -> list[int]:
     """Read one page (in process: it starts the workers), then wait until they are ready."""
     await pool.read(_job())
     for _ in range(1200):  # at most 120 s
-        if pool._workers and all(worker.ready for worker in pool._workers):
-            return [worker.process.pid for worker in pool._workers]
+        workers = pool._workers.workers if pool._workers is not None else []
+        if len(workers) == pool.processes and all(worker.ready for worker in workers):
+            return [worker.process.pid for worker in workers]
         await asyncio.sleep(0.1)
     raise AssertionError("the workers did not start")
 
@@ -107,13 +108,14 @@ def test_a_dead_worker_costs_no_page_and_one_warning(caplog):
     expected = read_page(_job())
 
     async def crawl() -> list[Any]:
-        workers = await _started(pool)
-        first = await pool.read(_job())
-        for pid in workers:
-            os.kill(pid, signal.SIGKILL)
-        readings = [first, await pool.read(_job()), await pool.read(_job())]
-        await pool.engine_stopped()
-        return readings
+        try:
+            workers = await _started(pool)
+            first = await pool.read(_job())
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            return [first, await pool.read(_job()), await pool.read(_job())]
+        finally:
+            await pool.engine_stopped()
 
     readings = asyncio.run(crawl())
 
@@ -130,10 +132,11 @@ def test_reading_in_a_worker_gives_the_same_page_as_in_process(caplog):
     jobs = [_job(f"https://fr.softonic.com/articles/voici-comment-{n}") for n in range(6)]
 
     async def crawl() -> list[Any]:
-        await _started(pool)
-        readings = await asyncio.gather(*(pool.read(job) for job in jobs))
-        await pool.engine_stopped()
-        return list(readings)
+        try:
+            await _started(pool)
+            return list(await asyncio.gather(*(pool.read(job) for job in jobs)))
+        finally:
+            await pool.engine_stopped()
 
     readings = asyncio.run(crawl())
 
@@ -142,6 +145,33 @@ def test_reading_in_a_worker_gives_the_same_page_as_in_process(caplog):
     assert crawler.stats.get_value("extract/pages_read_by_workers") == 6
     assert crawler.stats.get_value("extract/processes") == 2
     assert "WARNING" not in caplog.text
+
+
+def test_the_crawls_of_one_process_share_its_workers():
+    # `newscrawl crawl --all` runs every site in one process: one set of workers for all
+    pools = [ReadPool(get_crawler(), processes=1, after=0) for _ in range(2)]
+
+    async def crawl() -> tuple[list[int], Any]:
+        try:
+            workers = await _started(pools[0])
+            await pools[1].read(_job())  # its first page: in process; it joins the workers
+            assert pools[1]._workers is pools[0]._workers
+            await pools[0].engine_stopped()  # the first site is done; the second goes on
+            return workers, await pools[1].read(_job())
+        finally:
+            for pool in pools:
+                await pool.engine_stopped()
+
+    workers, reading = asyncio.run(crawl())
+
+    assert reading == read_page(_job())
+    assert pools[0].crawler.stats.get_value("extract/processes") == 1
+    assert pools[1].crawler.stats.get_value("extract/processes") is None
+    assert pools[1].crawler.stats.get_value("extract/pages_read_by_workers") == 1
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "the last crawl did not stop the workers"
 
 
 _ORPHAN_SCRIPT = """
