@@ -199,6 +199,32 @@ def test_visible_labels_give_published_and_updated_dates():
     assert updated == {"text": "13 mars 2024", "where": "text:label"}
 
 
+@pytest.mark.parametrize("text", [
+    "Menu News  PUBLISHED  ON 3 March 2024 10:15 by Jane  Last   updated: March 4, 2024 09:00",
+    "mis  en ligne le 12/03/2024 Mise à jour : 22 novembre 2023 à 10h15 Publié le 1 mars 2024",
+    "Posted Posted on 2024-03-01T10:00Z dernière mise à jour 2 avril 2024 Updated 5 May 2024",
+    "Veröffentlicht am 12.03.2024 um 10.15 Uhr AKTUALISIERT 13.03.2024 Erstellt am 1.2.2024",
+    "Опубликовано 12 марта 2024 Обновлено 13.03.2024 дата  публикации 1.1.2024",
+    "YAYINLANMA 12.03.2024 yayınlanma 13.03.2024 güncelleme 14.03.2024",
+    "Publiſhed 1 March 2024, PUBLİSHED 2 March 2024: the case variants of the full scan",
+    "nothing to see here, mission promised, first of all, at last",
+])
+def test_label_search_from_label_starts_finds_what_a_full_scan_finds(text):
+    from crawler.extract.datefinder import _LABEL_RE, _label_matches
+
+    found = [m.span() for m in _label_matches(text, text.lower(), 0)]
+
+    assert found == [m.span() for m in _LABEL_RE.finditer(text)]
+
+
+def test_every_date_label_starts_with_a_label_start():
+    from crawler.extract.datefinder import _LABEL_STARTS, _PUBLISHED_LABEL, _UPDATED_LABEL
+
+    labels = f"{_PUBLISHED_LABEL}|{_UPDATED_LABEL}".split("|")
+
+    assert all(label.lower().startswith(_LABEL_STARTS) for label in labels)
+
+
 def test_time_element_datetime_is_the_published_date():
     page = _page("", '<p><time datetime="2024-03-12T10:00">12 mars</time></p>' + _article_body())
 

@@ -106,12 +106,11 @@ def _is_house_notice(text: str) -> bool:
         stem in lower for stem in _CREDIT_STEMS)) and bool(_CREDIT_RE.search(text))
 
 
-def _attributes(element: Element) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-
-
+@lru_cache(maxsize=16384)
 def _has_boilerplate_names(attributes: str) -> bool:
     """Class/id words say boilerplate: some name is negative and none is purely positive.
+
+    Cached per "class id" string: most elements of a page share a few class strings.
 
     >>> _has_boilerplate_names("article-share-bar")
     True
@@ -119,7 +118,7 @@ def _has_boilerplate_names(attributes: str) -> bool:
     False
     """
     negative = positive = False
-    for name in attributes.split():
+    for name in attributes.lower().split():
         kind = _name_kind(name)
         if kind == _NEGATIVE:
             negative = True
@@ -144,17 +143,6 @@ def _inline_text(element: Element) -> str:
     parts = [element.text or ""]
     for child in element:
         if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
-            parts.append(_inline_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _own_text(element: Element) -> str:
-    """Text directly inside an element plus its inline children, not its block children."""
-    parts = [element.text or ""]
-    for child in element:
-        tag = child.tag
-        if isinstance(tag, str) and tag not in BLOCK_TAGS and tag not in _SKIP_TAGS:
             parts.append(_inline_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
@@ -200,6 +188,8 @@ class BodyFinder:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIP_TAGS:
             return True
+        if not element.keys():
+            return False  # most elements: no attribute, nothing below can hold
         if element.get("hidden") is not None:
             return True
         style = element.get("style")
@@ -209,21 +199,31 @@ class BodyFinder:
             return False
         if element.get("role") in ("navigation", "complementary", "contentinfo", "menu", "dialog"):
             return True
-        if not _has_boilerplate_names(_attributes(element)):
+        if not _has_boilerplate_names(f"{element.get('class') or ''} {element.get('id') or ''}"):
             return False
         # string() counts script text too, which only makes a container harder to drop
         return len(text_content(element)) < 0.35 * self._page_length
 
     def scores(self) -> dict[Element, float]:
-        """Worth of every container that holds some text."""
+        """Worth of every container that holds some text.
+
+        Each block's points go to the block itself, then once to every ancestor, children
+        before parents (the visit order reversed): a sum per visited element instead of a
+        walk up the tree per block. The points are whole numbers, so the sums are exact.
+        """
         good: dict[Element, float] = {}
         bad: dict[Element, float] = {}
-        # (element, inside a link): a paragraph inside an <a> is a teaser card's text
         cards = self.teaser_cards
-        stack: list[tuple[Element, bool]] = [(self.root, False)]
+        judged = self._boilerplate
+        judge = self._judge
+        visited: list[tuple[Element, Element | None]] = []
+        # (element, its parent, inside a link): a paragraph inside an <a> is a teaser's text
+        stack: list[tuple[Element, Element | None, bool]] = [(self.root, None, False)]
         while stack:
-            element, in_link = stack.pop()
-            in_link = in_link or (bool(cards) and element in cards)
+            element, parent, in_link = stack.pop()
+            visited.append((element, parent))
+            if cards and not in_link and element in cards:
+                in_link = True
             tag = element.tag
             if tag in _PARAGRAPH_TAGS or tag in _HEADING_TAGS:
                 text, links = self._paragraph_text(element)
@@ -232,19 +232,43 @@ class BodyFinder:
                 self._credit(element, text, links, good, bad, is_paragraph=tag == "p")
                 if tag not in ("li", "td", "dd", "blockquote"):
                     continue  # a paragraph's block children, if any, are already counted
-                children_only = True
+                own_parts = None
             else:
-                children_only = False
-            if not children_only:
-                own = _own_text(element)
-                # most containers hold only whitespace of their own: no cleaning needed
-                own = clean_text(own) if own and not own.isspace() else ""
-                if own:
-                    self._credit(element, own, len(own) if in_link else 0, good, bad,
-                                 is_paragraph=False)
+                own_parts = [element.text or ""]
             child_in_link = in_link or tag == "a"
-            stack.extend((c, child_in_link) for c in element if isinstance(c.tag, str)
-                         and not self.is_boilerplate(c))
+            for child in element:
+                child_tag = child.tag
+                if not isinstance(child_tag, str):
+                    if own_parts is not None:
+                        own_parts.append(child.tail or "")
+                    continue
+                if own_parts is not None:
+                    # the container's own text: its inline children, not its blocks
+                    if child_tag not in BLOCK_TAGS and child_tag not in _SKIP_TAGS:
+                        own_parts.append(_inline_text(child))
+                    own_parts.append(child.tail or "")
+                verdict = judged.get(child)
+                if verdict is None:
+                    verdict = judged[child] = judge(child)
+                if not verdict:
+                    stack.append((child, element, child_in_link))
+            if own_parts is not None:
+                own = "".join(own_parts)
+                # most containers hold only whitespace of their own: no cleaning needed
+                if own and not own.isspace():
+                    own = clean_text(own)
+                    if own:
+                        self._credit(element, own, len(own) if in_link else 0, good, bad,
+                                     is_paragraph=False)
+        for element, parent in reversed(visited):
+            if parent is None:
+                continue
+            points = good.get(element)
+            if points:
+                good[parent] = good.get(parent, 0.0) + points
+            points = bad.get(element)
+            if points:
+                bad[parent] = bad.get(parent, 0.0) + points
         worth = {}
         for element, value in good.items():
             worth[element] = value - self.BAD_WEIGHT * bad.get(element, 0.0)
@@ -298,26 +322,22 @@ class BodyFinder:
             good_points, bad_points = float(prose), float(links)
         else:
             good_points, bad_points = 0.0, float(length)
-        node: Element | None = element
-        while node is not None:
-            if good_points:
-                good[node] = good.get(node, 0.0) + good_points
-            if bad_points:
-                bad[node] = bad.get(node, 0.0) + bad_points
-            if node is self.root:
-                break
-            node = node.getparent()
+        if good_points:
+            good[element] = good.get(element, 0.0) + good_points
+        if bad_points:
+            bad[element] = bad.get(element, 0.0) + bad_points
 
     def content_root(self) -> Element | None:
         """The best container; ancestors come first in document order, so ties go deeper."""
         worth = self.scores()
-        best: Element | None = None
-        best_worth = 0.0
-        for element in self.root.iter():
-            value = worth.get(element)
-            if value is not None and value >= best_worth and value > 0:
-                best, best_worth = element, value
-        return best
+        best_worth = max(worth.values(), default=0.0)
+        if best_worth <= 0:
+            return None
+        best = [element for element, value in worth.items() if value == best_worth]
+        if len(best) == 1:
+            return best[0]
+        tied = set(best)
+        return [element for element in self.root.iter() if element in tied][-1]
 
 
 class _Paragraphs:
