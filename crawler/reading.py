@@ -46,13 +46,14 @@ class PageJob:
 class PageReading:
     """What `read_page` found. `item` is set only for an article (`is_article`); `reason` says
     why a page is none; `charset_problem` what was wrong with the declared charset; `links`
-    the page's links on `domains`, each once, as (href, canonical URL)."""
+    the page's links on `domains`, each once, as (href, canonical URL, canonical URL of the
+    href without its query when it has one: what `news` asks of a parameter copy)."""
 
     is_article: bool = False
     reason: str = ""
     item: dict[str, Any] | None = None
     charset_problem: str | None = None
-    links: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str, str | None]] = field(default_factory=list)
     next_hrefs: list[str] = field(default_factory=list)
 
 
@@ -75,12 +76,18 @@ def read_page(job: PageJob) -> PageReading:
     if not (job.links or job.next_links):
         return PageReading(is_article, reason, item, charset_problem)
     hrefs, next_hrefs = page_links(page.tree, every_link=job.links)
-    links = []
+    links: list[tuple[str, str, str | None]] = []
     if job.links:
         # resolved here rather than by the crawl: 8-10% of a `news` crawl process's busy time
         # (py-spy, bench/bench_traps.py --profile, 2,000 articles)
         origin = urljoin(job.url, "/")
-        links = [(href, url) for href in hrefs
-                 if (url := resolve_link(job.url, href, job.domains, origin=origin)) is not None]
+        for href in hrefs:
+            url = resolve_link(job.url, href, job.domains, origin=origin)
+            if url is None:
+                continue
+            copy_of = None  # the link without its query: a parameter copy of which page?
+            if "?" in href and (path := href.split("#", 1)[0].partition("?")[0]).strip():
+                copy_of = resolve_link(job.url, path, job.domains, origin=origin)
+            links.append((href, url, copy_of))
     return PageReading(is_article, reason, item, charset_problem, links=links,
                        next_hrefs=next_hrefs)

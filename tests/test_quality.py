@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -138,6 +139,18 @@ def test_every_page_gets_a_prediction_with_its_extraction_record(name):
         assert (extraction["body"]["confidence"] == 0) == (not prediction["body"])
 
 
+def _eval_trees(name: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Each page of an eval set with its parsed tree (pages lxml cannot parse left out)."""
+    from crawler.extract.document import parse_html
+
+    for line in (EVAL_DIR / name / "truth.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        tree = parse_html((EVAL_DIR / name / entry["file"]).read_text(encoding="utf-8",
+                                                                      errors="replace"))
+        if tree is not None:
+            yield entry, tree
+
+
 @pytest.mark.parametrize("name", list(ISSUE_FLOORS))
 def test_native_author_xpaths_select_what_trafilaturas_select(name):
     """crawler.extract.fallback rewrites trafilatura's `re:test` author rules as `contains()`:
@@ -147,17 +160,11 @@ def test_native_author_xpaths_select_what_trafilaturas_select(name):
         pytest.skip(reason)
     from trafilatura.xpaths import AUTHOR_XPATHS
 
-    from crawler.extract.document import parse_html
     from crawler.extract.fallback import _native_author_xpaths
 
     native = _native_author_xpaths()
     assert [x.path for x in native] != [x.path for x in AUTHOR_XPATHS]  # something was rewritten
-    for line in (EVAL_DIR / name / "truth.jsonl").read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        tree = parse_html((EVAL_DIR / name / entry["file"]).read_text(encoding="utf-8",
-                                                                      errors="replace"))
-        if tree is None:
-            continue
+    for entry, tree in _eval_trees(name):
         for theirs, ours in zip(AUTHOR_XPATHS, native, strict=True):
             assert ours(tree) == theirs(tree), (entry["id"], theirs.path)
 
@@ -173,16 +180,10 @@ def test_byline_rules_select_what_the_byline_xpaths_select(name):
     from lxml import etree
 
     from crawler.extract.authors import _BYLINE_CANDIDATES, _BYLINE_RULES, _BYLINE_SELECTORS
-    from crawler.extract.document import parse_html
 
     selectors = [etree.XPath(x) for x in _BYLINE_SELECTORS]
     matched = 0
-    for line in (EVAL_DIR / name / "truth.jsonl").read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        tree = parse_html((EVAL_DIR / name / entry["file"]).read_text(encoding="utf-8",
-                                                                      errors="replace"))
-        if tree is None:
-            continue
+    for entry, tree in _eval_trees(name):
         body = tree.find("body")
         root = body if body is not None else tree
         candidates = _BYLINE_CANDIDATES(root)

@@ -262,8 +262,8 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                                    depth_left=depth_left)
         if page_is_article and depth_left == 0:
             return  # an article at the last hop: none of its links could be followed
-        for href, resolved in reading.links:  # resolved by the page's reader
-            url = self._candidate(response.url, href, origin, resolved)
+        for href, resolved, page in reading.links:  # resolved by the page's reader
+            url = self._candidate(response.url, href, origin, resolved, page)
             if url is None:
                 continue
             guess, reason = guess_link(url)
@@ -283,18 +283,21 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,
                                    depth_left=depth_left - 1)
 
-    def _candidate(self, page_url: str, href: str, origin: str, url: str | None) -> str | None:
+    def _candidate(self, page_url: str, href: str, origin: str, url: str | None,
+                   page: str | None = None) -> str | None:
         """`url` (the link's canonical URL, None when unusable or off the site) if the link is
-        worth judging: not a learnt copy, not scheduled, not a file."""
-        if self.param_learner is not None and "?" in href and self._learnt_copy(page_url, href,
-                                                                                 origin):
+        worth judging: not a learnt copy, not scheduled, not a file. `page`: the canonical URL
+        of the link without its query, when the page's reader resolved it."""
+        if self.param_learner is not None and "?" in href and self._learnt_copy(
+                page_url, href, origin, page):
             return None
         if (url is None or url in self._scheduled or url in self._scheduled_articles
                 or url_has_any_extension(url, SKIPPED_EXTENSIONS)):
             return None
         return url
 
-    def _learnt_copy(self, page_url: str, href: str, origin: str) -> bool:
+    def _learnt_copy(self, page_url: str, href: str, origin: str,
+                     page: str | None = None) -> bool:
         """A link to a page already scheduled, with only parameters known to be noise (learnt,
         fixed list or catalogue): a comment reply, a share button. Told from the href's path
         and parameter names, before its unique URL is canonicalised and sent as a request for
@@ -303,7 +306,8 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         bench/bench_traps.py --profile)."""
         assert self.param_learner is not None
         path, _, query = href.split("#", 1)[0].partition("?")
-        page = resolve_link(page_url, path, self._domains, origin=origin) if path.strip() else None
+        if page is None and path.strip():
+            page = resolve_link(page_url, path, self._domains, origin=origin)
         if page is None or (page not in self._scheduled and page not in self._scheduled_articles):
             return False
         if not self.param_learner.only_irrelevant(host_key(page), query):
