@@ -120,7 +120,7 @@ SETTINGS: dict[str, Setting] = {
     # (measured ~1.4x per page on 80 KB pages); articles yield one item per response anyway.
     "CONCURRENT_ITEMS": Setting(8, int, 1),
     # Pages read (parsed, extracted) in worker processes beside the crawl (crawler/readpool.py),
-    # once the crawl has read EXTRACT_PROCESSES_AFTER pages itself; 0: all in the crawl process.
+    # once the crawl has read EXTRACT_PROCESSES_AFTER article pages itself; 0: all in process.
     "EXTRACT_PROCESSES": Setting(1, int, 0, 64),
     "EXTRACT_PROCESSES_AFTER": Setting(20, int),
     "DOWNLOAD_DELAY": Setting(0.0, float, 0, 3600),

@@ -16,11 +16,11 @@ trap site, 2,000 articles).
 
 A worker costs 0.15 s of CPU to start (Python, lxml, dateparser's tables), which a cron run that
 finds five new articles need not pay: the pool starts only once the crawl has read
-`EXTRACT_PROCESSES_AFTER` pages itself (20: the pages read in process while the first ones
-come cost a `news` crawl its first seconds, where it discovers the site; 100 was 0.55x bare
-Scrapy, 0 was 0.63x, 3 rounds each), and until a worker says it is ready the crawl keeps
-reading in process. A worker that dies (killed, out of memory) costs no page: its pages are read
-in process, with one warning, and so is every page after once no worker is left.
+`EXTRACT_PROCESSES_AFTER` article pages itself (20: the pages read in process while the first
+ones come cost a `news` crawl its first seconds, where it discovers the site; 100 was 0.55x bare
+Scrapy, 0 was 0.63x, 3 rounds each; listings do not count), and until a worker says it is ready
+the crawl keeps reading in process. A worker that dies (killed, out of memory) costs no page: its
+pages are read in process, with one warning, and so is every page after once no worker is left.
 
 One owner: the workers are the process's (`_Workers`), shared by the crawls of the process
 (`newscrawl crawl --all` runs every site at once) and stopped at the `engine_stopped` of the
@@ -112,6 +112,9 @@ class _Worker:
         self.pool.worker_gone(why)
 
     async def stop(self) -> None:
+        if not self.ready:  # still starting (or gone): nothing to finish, no start to wait for
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
         if self.process.stdin is not None and not self.process.stdin.is_closing():
             self.process.stdin.close()  # end of input: the worker ends
         try:
@@ -264,7 +267,7 @@ class ReadPool:
     async def read(self, job: PageJob, *, urgent: bool = False) -> PageReading:
         """The page read by a worker, or in process while none is ready. `urgent`: a page whose
         links the crawl waits for (a listing), read before the articles queued."""
-        workers = self._ready_workers()
+        workers = self._ready_workers(counted=job.article and not urgent)
         if workers is None:
             return read_page(job)
         try:
@@ -278,11 +281,14 @@ class ReadPool:
         self._count("extract/pages_read_by_workers")
         return reading
 
-    def _ready_workers(self) -> _Workers | None:
+    def _ready_workers(self, *, counted: bool) -> _Workers | None:
+        """The workers to read with, or None (read in process). `counted`: an article page,
+        one of the `after` the crawl reads itself; a listing is not (a second run of `news`
+        reads 70 listings and no article: it starts no process)."""
         if self._given_up or not self.processes:
             return None
         if self._workers is None:
-            self._read_here += 1
+            self._read_here += counted
             if self._read_here > self.after:
                 self._lease()
             return None
@@ -302,8 +308,8 @@ class ReadPool:
         if workers is None:
             workers = _shared[command[-1]] = _Workers(self.processes, command)
             self._count("extract/processes", self.processes)
-            logger.info("reading pages in %d worker process(es) once started (%d read in "
-                        "process)", self.processes, self._read_here - 1)
+            logger.info("reading pages in %d worker process(es) once started (%d article pages "
+                        "read in process)", self.processes, self._read_here - 1)
         workers.users += 1
         self._workers = workers
 

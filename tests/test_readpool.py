@@ -84,7 +84,7 @@ def test_worker_processes_store_what_the_crawl_process_stores(mongo_uri, mongo_c
                  if not _same(by_workers.get(url, {}).get(key), here[url][key])}
     assert by_workers.keys() == here.keys() and differing == set()
     log = results["workers"].stderr
-    assert "reading pages in 1 worker process(es) once started (0 read in process)" in log
+    assert "reading pages in 1 worker process(es) once started (0 article pages read in process)" in log
     read_by_workers = re.search(r"'extract/pages_read_by_workers': (\d+)", log)
     assert read_by_workers and int(read_by_workers[1]) >= 10, log[-3000:]
     assert "extract/pages_read_by_workers" not in results["here"].stderr
