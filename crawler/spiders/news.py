@@ -112,8 +112,6 @@ def guess_link(url: str) -> tuple[Guess, str]:
     return Guess.LISTING, "short path"
 
 
-
-
 def catalogue_sites_of(host: str, settings: BaseSettings) -> tuple[Site, ...]:
     """The catalogue entries (SITES_FILE over the built-in one) that list `host` among their
     domains, `www.` aside: their keep_params / drop_params apply to a `news` crawl of the host
