@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Imported after the path tweak so that the script runs from any directory.
-from crawler import dates
+from crawler.dates import normalise as dates
 
 FETCHED_AT = datetime(2023, 11, 22, 15, 0, tzinfo=UTC)
 ROUNDS = 2000

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # Imported after the path tweak so that the script runs from any directory.
 from bench.harness import ROOT, free_port
 from crawler.devserver import StaticSite
-from crawler.embedded import EmbeddedServer
-from crawler.storage import connect
+from crawler.storage.connection import connect
+from crawler.storage.embedded import EmbeddedServer
 
 DEMO_SITE = ROOT / "crawler" / "demo_site"
 

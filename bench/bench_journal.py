@@ -83,8 +83,9 @@ def documents(count: int, seed: int = 16) -> list[dict[str, Any]]:
 def store_pass(uri: str, name: str, items: list[dict[str, Any]], *, journal: bool,
                work: Path) -> float:
     """Items/s through the store pipeline, journal on or off."""
-    from crawler.pipelines import StorePipeline
-    from crawler.storage import ArticleStore, connect
+    from crawler.pipelines.store import StorePipeline
+    from crawler.storage.articles import ArticleStore
+    from crawler.storage.connection import connect
 
     database = connect(uri, name)
     try:

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Imported after the path tweak so that the script runs from any directory.
 from bench.harness import ROOT, free_port
-from crawler.embedded import EmbeddedServer
-from crawler.storage import connect
+from crawler.storage.connection import connect
+from crawler.storage.embedded import EmbeddedServer
 from tests.faulty_site import FaultySite
 
 DEMO_SITE = ROOT / "crawler" / "demo_site"
@@ -49,7 +49,7 @@ def write_catalogue(path: Path, bases: dict[str, str]) -> None:
 
 def crawl(sites: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", *sites], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli.main", "crawl", *sites], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=3600)
     return time.monotonic() - started, proc.stdout
 

@@ -146,7 +146,7 @@ class Session:
         return result
 
     def stored(self, name: str) -> dict[str, int]:
-        from crawler.storage import connect
+        from crawler.storage.connection import connect
 
         database = connect(self.database.uri, name)
         try:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from crawler.embedded import EmbeddedServer
+    from crawler.storage.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SITE_KEY = "bench_techactu"
@@ -197,8 +197,8 @@ class Nginx:
 class Database:
     """The database the full crawl writes to: MONGO_URI if given, else an nx-27017 started here.
 
-    The embedded server is started the way the crawler starts it (`crawler.embedded`'s
-    `EmbeddedServer.ensure_running`, i.e. `python -m crawler.embedded serve`), on a free port,
+    The embedded server is started the way the crawler starts it (`crawler.storage.embedded`'s
+    `EmbeddedServer.ensure_running`, i.e. `python -m crawler.storage.embedded serve`), on a free port,
     with its data under `work` (emptied first, so that every start is a fresh server).
     """
 
@@ -214,7 +214,7 @@ class Database:
 
     def start(self) -> Database:
         if not self.given_uri:
-            from crawler.embedded import EmbeddedServer
+            from crawler.storage.embedded import EmbeddedServer
 
             shutil.rmtree(self.work, ignore_errors=True)
             self.work.mkdir(parents=True)
@@ -249,7 +249,7 @@ class Database:
         return f"bench_{label}_{uuid.uuid4().hex[:8]}"
 
     def count(self, name: str) -> int:
-        from crawler.storage import connect
+        from crawler.storage.connection import connect
 
         database = connect(self.uri, name)
         try:
@@ -258,7 +258,7 @@ class Database:
             database.client.close()
 
     def drop(self, name: str) -> None:
-        from crawler.storage import connect
+        from crawler.storage.connection import connect
 
         database = connect(self.uri, name)
         try:

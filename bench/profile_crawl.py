@@ -37,8 +37,8 @@ from bench.run import prepared_site
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^():]+)(?::(?P<line>\d+))?\)$")
 PACKAGES = [
     ("crawler/extract", "crawler.extract (article extraction)"),
-    ("crawler/dates", "crawler.dates"), ("crawler/urls", "crawler.urls"),
-    ("crawler/pages", "crawler.pages (listing links)"), ("crawler/", "crawler (other)"),
+    ("crawler/dates", "crawler.dates.normalise"), ("crawler/urls", "crawler.links.urls"),
+    ("crawler/pages", "crawler.reading.listing (listing links)"), ("crawler/", "crawler (other)"),
     ("dateparser", "dateparser"), ("lxml", "lxml"), ("parsel", "parsel"),
     ("w3lib", "w3lib"), ("scrapy", "scrapy"), ("twisted", "twisted"),
     ("pymongo", "pymongo"), ("bson", "bson"), ("itemadapter", "itemadapter"),

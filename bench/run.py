@@ -8,7 +8,7 @@ Prerequisite: nginx (`apt-get install -y nginx`); nothing is installed by this s
 
 One session: generate the site (cached under var/bench/sites), start nginx and the database
 server on 127.0.0.1 (the embedded nx-27017 unless --mongo-uri: a fresh one per round, started by
-crawler/embedded.py as the crawler starts it), then alternate, round after round, the bare
+crawler/storage/embedded.py as the crawler starts it), then alternate, round after round, the bare
 spider (bench/bare_spider.py, the ceiling) and our full crawl into a fresh database. After
 each full crawl, the same crawl again on the unchanged site (second run) and after 1% new articles
 (third run), and the full crawl with the store replaced by nothing (the database's share). Each
@@ -321,9 +321,9 @@ def micro_benchmarks(site: Path, sites_file: Path) -> dict[str, Any]:
     from scrapy.http import HtmlResponse
     from w3lib.html import replace_entities
 
-    from crawler.pages import SectionPage
-    from crawler.sites import load_catalogue
-    from crawler.urls import _canonical, canonical_url
+    from crawler.catalogue.sites import load_catalogue
+    from crawler.links.urls import _canonical, canonical_url
+    from crawler.reading.listing import SectionPage
 
     log("micro-benchmarks")
     base = "http://127.0.0.1:8080"

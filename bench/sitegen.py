@@ -45,7 +45,7 @@ FIRST_DATE = dt.datetime(2022, 1, 3, 7, 0, tzinfo=PARIS)
 # One article every ~2h40 on average: 5,000 articles span about a year and a half.
 MEAN_GAP_MINUTES = 160
 SIZE_RANGE = (60_000, 120_000)
-# A parameter neither crawler/urls.py's fixed list nor a usual CMS list knows: only learning
+# A parameter neither crawler/links/urls.py's fixed list nor a usual CMS list knows: only learning
 # from the canonicals removes it (checked: not is_tracking_param("src_ctx")).
 UNKNOWN_PARAM = "src_ctx"
 

@@ -104,10 +104,10 @@ SETTINGS: dict[str, Setting] = {
     # dead-letter file for `newscrawl replay`.
     "STORE_RETRY_SECONDS": Setting(60.0, float),
     "DEAD_LETTER_DIR": Setting(""),  # empty: $VAR_DIR/dead-letter
-    # The write-ahead journal of each run (crawler/journal.py); off only to measure its cost.
+    # The write-ahead journal of each run (crawler/storage/journal.py); off only to measure its cost.
     "JOURNAL_ENABLED": Setting(True, bool),
     "JOURNAL_DIR": Setting(""),  # empty: $VAR_DIR/journal
-    # Extra catalogue files merged over the built-in crawler/sites.toml (os.pathsep-separated).
+    # Extra catalogue files merged over the built-in crawler/catalogue/sites.toml (os.pathsep-separated).
     "SITES_FILE": Setting(""),
     "LOG_LEVEL": Setting("INFO", choices=LOG_LEVELS),
     "LOG_FILE": Setting(""),  # empty: stderr
@@ -119,7 +119,7 @@ SETTINGS: dict[str, Setting] = {
     # Items are cheap to process but Scrapy's default of 100 in flight per response costs CPU
     # (measured ~1.4x per page on 80 KB pages); articles yield one item per response anyway.
     "CONCURRENT_ITEMS": Setting(8, int, 1),
-    # Pages read (parsed, extracted) in worker processes beside the crawl (crawler/readpool.py),
+    # Pages read (parsed, extracted) in worker processes beside the crawl (crawler/reading/pool.py),
     # once the crawl has read EXTRACT_PROCESSES_AFTER article pages itself; 0: all in process.
     "EXTRACT_PROCESSES": Setting(1, int, 0, 64),
     "EXTRACT_PROCESSES_AFTER": Setting(20, int),
@@ -128,7 +128,7 @@ SETTINGS: dict[str, Setting] = {
     "DOWNLOAD_MAXSIZE": Setting(10 * 1024 * 1024, int, 1024),
     "DOWNLOAD_WARNSIZE": Setting(2 * 1024 * 1024, int, 1024),
     # Catalogue sites, links and redirects to private, loopback or link-local addresses are
-    # refused (crawler.security.PrivateAddressMiddleware); true allows them, for local testing.
+    # refused (crawler.middlewares.security.PrivateAddressMiddleware); true allows them, for local testing.
     "ALLOW_PRIVATE_ADDRESSES": Setting(False, bool),
     "RETRY_TIMES": Setting(2, int, 0, 100),
     # Longest wait honoured from a 429/503 Retry-After header, in seconds.
@@ -255,7 +255,7 @@ def _distributed(settings: BaseSettings) -> None:
     _derive(settings, "STORE_BATCH_SIZE", 1)
     settings.set_in_component_priority_dict(
         "SPIDER_MIDDLEWARES", load_object("crawler.distributed.middleware.SeedOncePerRound"), 30)
-    recorder = load_object("crawler.runs.RunRecorder")
+    recorder = load_object("crawler.extensions.runs.RunRecorder")
     round_recorder = load_object("crawler.distributed.records.RoundRunRecorder")
     extensions = settings.getdict("EXTENSIONS")
     if any(load_object(path) is recorder and order is not None for path, order in extensions.items()):

@@ -64,3 +64,26 @@ class LogLevelGate:
 
         if get_scrapy_root_handler() is not None and logging.root.level == logging.NOTSET:
             logging.root.setLevel(self.level)
+
+
+# What the cause means, for the operator.
+CAUSES = {
+    "dns": "DNS lookup failed (no such host, or no network)",
+    "refused": "connection refused",
+    "timeout": "timed out",
+    "tls": "TLS handshake failed",
+    "other": "connection failed",
+}
+
+
+def network_summary(stats: dict[str, Any]) -> str:
+    """
+    >>> network_summary({"network/dns": 9, "network/timeout": 1, "other": 3})
+    'DNS lookup failed (no such host, or no network) (9 requests); timed out (1 request)'
+    """
+    parts = []
+    for cause, text in CAUSES.items():
+        count = int(stats.get(f"network/{cause}", 0))
+        if count:
+            parts.append(f"{text} ({count} request{'s' if count != 1 else ''})")
+    return "; ".join(parts)

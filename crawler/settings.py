@@ -32,36 +32,36 @@ TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.paramfilter.ParamFilterMiddleware": 55,  # stripped learnt parameters: see module
+    "crawler.middlewares.paramfilter.ParamFilterMiddleware": 55,  # stripped learnt parameters: see module
     # after OffsiteMiddleware (50), before RobotsTxtMiddleware (100): no robots.txt is fetched
     # from a refused host either
-    "crawler.security.PrivateAddressMiddleware": 60,
+    "crawler.middlewares.security.PrivateAddressMiddleware": 60,
     # sees download exceptions before DownloaderStats (850): an oversize page is not a failure
-    "crawler.security.TooLargeMiddleware": 870,
+    "crawler.middlewares.security.TooLargeMiddleware": 870,
     # names the cause of a failed connection before DownloaderStats (850) and retry (550) see it
-    "crawler.network.NetworkErrorMiddleware": 860,
-    # Scrapy's retry, backing off on 429/503 (crawler/retry.py); same position as the one it replaces
+    "crawler.middlewares.network.NetworkErrorMiddleware": 860,
+    # Scrapy's retry, backing off on 429/503 (crawler/middlewares/retry.py); same position as the one it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.RetryAfterMiddleware": 550,
+    "crawler.middlewares.retry.RetryAfterMiddleware": 550,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidatePipeline": 100,
-    "crawler.pipelines.DatesPipeline": 200,
+    "crawler.pipelines.store.ValidatePipeline": 100,
+    "crawler.pipelines.store.DatesPipeline": 200,
     # -a since / until: drops articles outside the window once their date is known
-    "crawler.pipelines.DateWindowPipeline": 250,
-    "crawler.pipelines.DedupePipeline": 300,
-    "crawler.pipelines.StorePipeline": 900,
+    "crawler.pipelines.store.DateWindowPipeline": 250,
+    "crawler.pipelines.store.DedupePipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 900,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
-    "crawler.incremental.IncrementalMiddleware": 950,
+    "crawler.middlewares.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
+    "crawler.middlewares.incremental.IncrementalMiddleware": 950,
 }
 EXTENSIONS = {
     # the crawl's one database connection; opened before any other component asks for a store
-    "crawler.database.DatabaseOwner": 0,
-    "crawler.runs.RunRecorder": 100,
+    "crawler.extensions.database.DatabaseOwner": 0,
+    "crawler.extensions.runs.RunRecorder": 100,
     # where pages are read: in process, or in worker processes (EXTRACT_PROCESSES)
-    "crawler.readpool.ReadPool": 0,
+    "crawler.reading.pool.ReadPool": 0,
     # log calls below LOG_LEVEL return at once (Scrapy builds every record, then drops it)
     "crawler.logs.LogLevelGate": 0,
 }

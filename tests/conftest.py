@@ -1,7 +1,7 @@
 """Shared test fixtures: the fixture site on 127.0.0.1, a database server, a fresh database.
 
 The database is the MongoDB that `MONGO_URI` names when it is set, else an nx-27017 server this
-test session starts on a free port (through `crawler.embedded`, as the embedded default does) and
+test session starts on a free port (through `crawler.storage.embedded`, as the embedded default does) and
 stops at the end. Each test gets its own database name, dropped afterwards.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from crawler.devserver import StaticSite
-from crawler.embedded import EmbeddedServer
-from crawler.storage import connect, drop_database
+from crawler.storage.connection import connect, drop_database
+from crawler.storage.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -135,4 +135,4 @@ def run_scrapy(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
 @pytest.fixture
 def run_newscrawl(mongo_uri: str, database_name: str, tmp_path: Path) -> Any:
     """Run `newscrawl ARGS` in a subprocess against the test database and fixture catalogue."""
-    return _command_runner([sys.executable, "-m", "crawler.cli"], mongo_uri, database_name, tmp_path)
+    return _command_runner([sys.executable, "-m", "crawler.cli.main"], mongo_uri, database_name, tmp_path)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.catalogue.sites import BUILTIN_CATALOGUE, load_catalogue
 from crawler.devserver import StaticSite
-from crawler.sites import BUILTIN_CATALOGUE, load_catalogue
 
 SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
 

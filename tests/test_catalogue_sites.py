@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from crawler.sites import load_catalogue
+from crawler.catalogue.sites import load_catalogue
 from tests.conftest import ROOT
 from tests.sitefixtures import SITES, LocalSite, catalogue_keys
 

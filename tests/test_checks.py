@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.checks import check_site, http_fetcher, run_checks
+from crawler.catalogue.sites import load_catalogue
+from crawler.cli.check_sites import check_site, http_fetcher, run_checks
 from crawler.devserver import StaticSite
-from crawler.sites import load_catalogue
 from tests.conftest import ROOT
 from tests.sitefixtures import LocalSite
 
@@ -67,7 +67,7 @@ def test_check_sites_exits_non_zero_when_a_site_yields_nothing(local_catalogue, 
 def test_sites_command_lists_every_site_and_check_sites_refuses_unknown_keys(local_catalogue):
     _, sites_file = local_catalogue
     env = {**os.environ, "SITES_FILE": str(sites_file)}
-    listed = subprocess.run([sys.executable, "-m", "crawler.cli", "sites"], cwd=ROOT, env=env,
+    listed = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
@@ -75,6 +75,6 @@ def test_sites_command_lists_every_site_and_check_sites_refuses_unknown_keys(loc
     for key in load_catalogue():
         assert any(line.startswith(key + " ") for line in lines), key
     assert "feeds,sections,sitemaps" in listed.stdout
-    unknown = subprocess.run([sys.executable, "-m", "crawler.cli", "check-sites", "nope"],
+    unknown = subprocess.run([sys.executable, "-m", "crawler.cli.main", "check-sites", "nope"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "unknown site(s) nope" in unknown.stderr

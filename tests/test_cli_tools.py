@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from crawler.embedded import EmbeddedServer, PortTaken, speaks_mongodb
-from crawler.schema import article_schema
-from crawler.sites import load_catalogue
+from crawler.catalogue.sites import load_catalogue
+from crawler.storage.embedded import EmbeddedServer, PortTaken, speaks_mongodb
+from crawler.storage.schema import article_schema
 from tests.conftest import DEMO_SITE, FIXTURES, ROOT, free_port
 from tests.test_schema import schema_errors
 
@@ -31,7 +31,7 @@ PS5_URL = f"https://www.techactu.example/{PS5}?utm_source=rss"
 
 def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
               timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "crawler.cli.main", *args], cwd=cwd,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -269,7 +269,7 @@ def test_demo_runs_from_an_installed_wheel(mongo_uri, mongo_client, tmp_path):
     wheel = next((tmp_path / "dist").glob("newscrawl-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert {"crawler/demo_site/index.html", "crawler/demo_site.toml", "crawler/sites.toml"} <= names
+    assert {"crawler/demo_site/index.html", "crawler/demo_site.toml", "crawler/catalogue/sites.toml"} <= names
     assert not any(n.startswith("tests/") for n in names)
     installed = tmp_path / "site-packages"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
@@ -287,5 +287,5 @@ def test_demo_runs_from_an_installed_wheel(mongo_uri, mongo_client, tmp_path):
     assert str(installed) in subprocess.run(
         [sys.executable, "-c", "import crawler; print(crawler.__file__)"], cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(installed)}, capture_output=True, text=True).stdout
-    from crawler.storage import drop_database
+    from crawler.storage.connection import drop_database
     drop_database(mongo_client[database])

@@ -143,7 +143,7 @@ atexit.register(lambda: print("MongoClient instances:", len(made), file=sys.stde
 if sys.argv[1] == "scrapy":
     from scrapy.cmdline import execute
     execute(sys.argv[1:])
-from crawler.cli import main
+from crawler.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

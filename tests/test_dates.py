@@ -1,4 +1,4 @@
-"""crawler.dates: raw date strings -> aware UTC datetimes, and the item step built on it."""
+"""crawler.dates.normalise: raw date strings -> aware UTC datetimes, and the item step built on it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler import dates
-from crawler.dates import DateResult, normalise_date, resolve_item_dates
+from crawler.dates import normalise as dates
+from crawler.dates.normalise import DateResult, normalise_date, resolve_item_dates
 from crawler.items import ArticleItem
 
 # Wednesday 22 November 2023, 16:00 in Paris (CET, +01:00), 10:00 in New York (EST).
@@ -220,7 +220,7 @@ def test_naive_fetched_at_is_a_programming_error() -> None:
 
 def test_unknown_time_zone_reads_as_utc_and_warns(caplog: pytest.LogCaptureFixture) -> None:
     dates._zone.cache_clear()
-    with caplog.at_level(logging.WARNING, logger="crawler.dates"):
+    with caplog.at_level(logging.WARNING, logger="crawler.dates.normalise"):
         result = normalise_date(
             "2023-11-22T10:15:00", language="fr", timezone="Europe/Atlantis", fetched_at=FETCHED
         )

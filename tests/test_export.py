@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from crawler.queries import READER_INDEXES, ArticleQuery
-from crawler.storage import ArticleStore
+from crawler.storage.articles import ArticleStore
+from crawler.storage.queries import READER_INDEXES, ArticleQuery
 from tests.conftest import ROOT
 from tests.test_schema import EXPECTED, article
 
@@ -32,7 +32,7 @@ def newscrawl(mongo_uri: str, database_name: str, tmp_path: Any) -> Any:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database_name,
                "VAR_DIR": str(tmp_path / "var")}
-        return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "crawler.cli.main", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=60)
 
     return run
@@ -134,7 +134,7 @@ def test_bad_time_and_unreachable_database_are_one_line_errors(newscrawl, mongo_
     bad = newscrawl("export", "--since", "last tuesday")
     assert bad.returncode == 2 and "expected an ISO 8601 date" in bad.stderr
     env = {**os.environ, "MONGO_URI": "mongodb://u:s3cret@127.0.0.1:9/", "MONGO_TIMEOUT_MS": "200"}
-    down = subprocess.run([sys.executable, "-m", "crawler.cli", "export"], cwd=ROOT, env=env,
+    down = subprocess.run([sys.executable, "-m", "crawler.cli.main", "export"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert down.returncode == 1
     assert down.stderr.startswith("newscrawl export: cannot reach MongoDB at mongodb://u:***@")
@@ -143,7 +143,7 @@ def test_bad_time_and_unreachable_database_are_one_line_errors(newscrawl, mongo_
 
 def test_output_is_cut_cleanly_by_a_closed_pipe(seeded, mongo_uri, database_name):
     env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database_name}
-    proc = subprocess.run(f"'{sys.executable}' -m crawler.cli export | head -1", shell=True,
+    proc = subprocess.run(f"'{sys.executable}' -m crawler.cli.main export | head -1", shell=True,
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert len(proc.stdout.splitlines()) == 1
     assert "Traceback" not in proc.stderr

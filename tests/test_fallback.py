@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.checks import check_site_keys, http_fetcher, run_key_checks
-from crawler.sites import load_catalogue
+from crawler.catalogue.sites import load_catalogue
+from crawler.cli.check_sites import check_site_keys, http_fetcher, run_key_checks
 from tests.conftest import ROOT
 from tests.sitefixtures import LocalSite
 
@@ -129,7 +129,7 @@ def test_check_sites_json_command_on_an_unchanged_site(tmp_path):
     try:
         sites_file = tmp_path / "sites.toml"
         sites_file.write_text(site.toml, encoding="utf-8")
-        proc = subprocess.run([sys.executable, "-m", "crawler.cli", "check-sites", "--json",
+        proc = subprocess.run([sys.executable, "-m", "crawler.cli.main", "check-sites", "--json",
                                "theverge"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                               env={**os.environ, "SITES_FILE": str(sites_file)})
     finally:

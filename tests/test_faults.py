@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from crawler.embedded import EmbeddedServer
-from crawler.storage import connect
+from crawler.storage.connection import connect
+from crawler.storage.embedded import EmbeddedServer
 from tests.conftest import DEMO_CATALOGUE, DEMO_SITE, FIXTURES, ROOT, crawl_env, free_port
 from tests.faulty_site import FaultySite
 
@@ -103,7 +103,7 @@ def test_a_site_that_fails_entirely_does_not_stop_the_others(run_newscrawl, data
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert any(line.startswith("fixture_fr: ok") for line in lines)
-    # the cause named (crawler/network.py): port 9 on 127.0.0.1 refuses the connection
+    # the cause named (crawler/middlewares/network.py): port 9 on 127.0.0.1 refuses the connection
     assert lines[-1].startswith("FAILED: broken_fr: no response received: connection refused (")
     assert sorted(stored_paths(database)) == sorted(ALL_PATHS)
     assert last_run(database, "fixture_fr")["status"] == "ok"
@@ -140,7 +140,7 @@ def test_database_outage_mid_crawl_keeps_the_journal_then_replay_loses_nothing(t
         assert 2 <= before < len(ALL_PATHS)
         env = crawl_env(uri, "outage", tmp_path, None)
         for attempt in (1, 2):  # replaying twice changes nothing more
-            replay = subprocess.run([sys.executable, "-m", "crawler.cli", "replay", str(dead_letters[0])],
+            replay = subprocess.run([sys.executable, "-m", "crawler.cli.main", "replay", str(dead_letters[0])],
                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
             assert replay.returncode == 0, replay.stderr
             if attempt == 2:
@@ -153,7 +153,7 @@ def test_database_outage_mid_crawl_keeps_the_journal_then_replay_loses_nothing(t
 
 
 def _start_cron_run(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "fixture_fr"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli.main", "crawl", "fixture_fr"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 

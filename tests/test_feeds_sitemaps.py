@@ -7,11 +7,11 @@ import gzip
 
 import pytest
 
+from crawler.dates.window import DateWindow
 from crawler.errors import WindowArgumentError
-from crawler.feeds import discover_feeds, parse_feed
-from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
-from crawler.window import DateWindow
-from crawler.xmltools import MAX_XML_BYTES, gunzip_if_needed
+from crawler.sources.feeds import discover_feeds, parse_feed
+from crawler.sources.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
+from crawler.sources.xml import MAX_XML_BYTES, gunzip_if_needed
 from tests.conftest import FIXTURES
 
 XML = FIXTURES / "xml"

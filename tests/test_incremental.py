@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from crawler.cli.crawl import EXIT_LOCKED
 from crawler.locks import SiteLock
-from crawler.runner import EXIT_LOCKED
 from tests.conftest import DEMO_CATALOGUE, FIXTURES
 
 EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
@@ -279,11 +279,12 @@ def test_a_listing_whose_lookup_fails_lets_every_article_through_once_counted(tm
     from scrapy.http import HtmlResponse
     from scrapy.utils.test import get_crawler
 
-    from crawler.embedded import EmbeddedServer
-    from crawler.incremental import IncrementalMiddleware
-    from crawler.kinds import Kind
+    from crawler.links.kinds import Kind
+    from crawler.middlewares.incremental import IncrementalMiddleware
     from crawler.spiders.requests import make_request
-    from crawler.storage import ArticleStore, connect
+    from crawler.storage.articles import ArticleStore
+    from crawler.storage.connection import connect
+    from crawler.storage.embedded import EmbeddedServer
     from tests.conftest import free_port
 
     server = EmbeddedServer(var_dir=tmp_path / "db", port=free_port())
@@ -299,7 +300,7 @@ def test_a_listing_whose_lookup_fails_lets_every_article_through_once_counted(tm
         links = [make_request(Kind.ARTICLE, f"https://a.example/news/story-{n}", print,
                               section="news") for n in range(5)]
 
-        with caplog.at_level("WARNING", logger="crawler.incremental"):
+        with caplog.at_level("WARNING", logger="crawler.middlewares.incremental"):
             followed = list(middleware.process_spider_output(response, links))
     finally:
         database.client.close()

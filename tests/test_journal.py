@@ -24,12 +24,14 @@ from typing import Any
 
 import pytest
 
-from crawler.deadletters import replay_dead_journals
 from crawler.devserver import StaticSite
-from crawler.embedded import EmbeddedServer
-from crawler.journal import Journal, claim_dead_journals, is_live, read_journal
-from crawler.runs import judge_run, run_process_gone, summarise_stats
-from crawler.storage import ArticleStore, connect, content_hash
+from crawler.extensions.runs import judge_run, run_process_gone, summarise_stats
+from crawler.storage.articles import ArticleStore
+from crawler.storage.connection import connect
+from crawler.storage.deadletters import replay_dead_journals
+from crawler.storage.documents import content_hash
+from crawler.storage.embedded import EmbeddedServer
+from crawler.storage.journal import Journal, claim_dead_journals, is_live, read_journal
 from tests.conftest import ROOT, crawl_env, free_port
 from tests.sitegen import generate
 
@@ -188,7 +190,7 @@ def gen_env(uri: str, database: str, tmp_path: Path, site: StaticSite, **extra: 
 
 def start_run(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
     with log.open("w") as stderr:
-        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", SITE_KEY], cwd=ROOT,
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli.main", "crawl", SITE_KEY], cwd=ROOT,
                                 env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                 start_new_session=True)
 
@@ -418,7 +420,7 @@ def test_replay_without_a_file_loads_the_journals_of_dead_runs_once(mongo_uri, d
     live = Journal.create(journal_dir, spider="fixture_fr", run_id="live")  # a running crawl's
     live.append(document(3))
     env = crawl_env(mongo_uri, database.name, tmp_path)
-    command = [sys.executable, "-m", "crawler.cli", "replay"]
+    command = [sys.executable, "-m", "crawler.cli.main", "replay"]
     try:
         first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert first.returncode == 0, first.stderr

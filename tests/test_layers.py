@@ -15,30 +15,30 @@ PACKAGE = Path(__file__).resolve().parent.parent / "crawler"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaves: exceptions, kinds, items, settings, pure helpers", (
-        "crawler", "crawler.errors", "crawler.kinds", "crawler.items", "crawler.date_words",
-        "crawler.urls", "crawler.queries", "crawler.schema", "crawler.xmltools", "crawler.charset",
-        "crawler.embedded", "crawler.devserver", "crawler.addon", "crawler.settings",
+        "crawler", "crawler.errors", "crawler.links.kinds", "crawler.items", "crawler.dates.words",
+        "crawler.links.urls", "crawler.storage.queries", "crawler.storage.schema", "crawler.sources.xml", "crawler.reading.charset",
+        "crawler.storage.embedded", "crawler.devserver", "crawler.addon", "crawler.settings",
         "crawler.scrapy_compat", "crawler.logs",
     )),
     ("domain: dates, catalogue, listings, extraction (no crawl, no database)", (
-        "crawler.dates", "crawler.window", "crawler.feeds", "crawler.sitemaps", "crawler.sites",
-        "crawler.locks", "crawler.pages", "crawler.extract", "crawler.params", "crawler.reading",
-        "crawler.readworker",
+        "crawler.dates.normalise", "crawler.dates.window", "crawler.sources.feeds", "crawler.sources.sitemaps", "crawler.catalogue.sites",
+        "crawler.locks", "crawler.reading.listing", "crawler.extract", "crawler.links.params", "crawler.reading.reader",
+        "crawler.reading.worker",
     )),
     ("storage: pymongo and files", (
-        "crawler.storage", "crawler.deadletters", "crawler.journal", "crawler.export",
-        "crawler.stats_report",
+        "crawler.storage.articles", "crawler.storage.deadletters", "crawler.storage.journal", "crawler.cli.export",
+        "crawler.cli.stats",
     )),
     ("crawl resources: the database owner, Redis", (
-        "crawler.database", "crawler.distributed.connection", "crawler.distributed.queue",
-        "crawler.readpool",
+        "crawler.extensions.database", "crawler.distributed.connection", "crawler.distributed.queue",
+        "crawler.reading.pool",
     )),
     ("crawl components: spiders, middlewares, pipelines, extensions, scheduler", (
-        "crawler.spiders", "crawler.pipelines", "crawler.incremental", "crawler.security",
-        "crawler.retry", "crawler.runs", "crawler.distributed", "crawler.paramfilter", "crawler.network",
+        "crawler.spiders", "crawler.pipelines.store", "crawler.middlewares.incremental", "crawler.middlewares.security",
+        "crawler.middlewares.retry", "crawler.extensions.runs", "crawler.distributed", "crawler.middlewares.paramfilter", "crawler.middlewares.network",
     )),
     ("entry points: commands", (
-        "crawler.runner", "crawler.commands", "crawler.cli", "crawler.checks", "crawler.preview",
+        "crawler.cli.crawl", "crawler.commands", "crawler.cli.main", "crawler.cli.check_sites", "crawler.cli.extract",
     )),
 ]
 
@@ -91,9 +91,9 @@ def test_nothing_imports_the_settings_module():
     assert importers == []
 
 
-@pytest.mark.parametrize("module", ["crawler.storage", "crawler.deadletters", "crawler.journal",
-                                    "crawler.queries",
-                                    "crawler.dates", "crawler.urls", "crawler.extract.page"])
+@pytest.mark.parametrize("module", ["crawler.storage.articles", "crawler.storage.deadletters", "crawler.storage.journal",
+                                    "crawler.storage.queries",
+                                    "crawler.dates.normalise", "crawler.links.urls", "crawler.extract.page"])
 def test_data_modules_do_not_import_scrapy(module):
     path = PACKAGE.parent / (module.replace(".", "/") + ".py")
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -104,7 +104,7 @@ def test_data_modules_do_not_import_scrapy(module):
 
 def test_the_check_catches_an_upward_import_inside_a_function(tmp_path):
     storage_like = tmp_path / "storage.py"
-    storage_like.write_text("def f():\n    from crawler.pipelines import StorePipeline\n")
+    storage_like.write_text("def f():\n    from crawler.pipelines.store import StorePipeline\n")
     (imported,) = crawler_imports(storage_like)
-    assert layer_of(imported) > layer_of("crawler.storage")
-    assert layer_of("crawler.spiders.site") > layer_of("crawler.pages") > layer_of("crawler.urls")
+    assert layer_of(imported) > layer_of("crawler.storage.articles")
+    assert layer_of("crawler.spiders.site") > layer_of("crawler.reading.listing") > layer_of("crawler.links.urls")

@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from crawler.params import ParamLearner
-from crawler.storage import ParamStore
+from crawler.links.params import ParamLearner
+from crawler.storage.params import ParamStore
 
 SITE = "https://www.example.com"
 
@@ -206,8 +206,8 @@ def test_catalogue_overrides_leave_nothing_to_learn():
 def test_sites_params_prints_learnt_kept_and_catalogue_rows():
     import io
 
-    from crawler.checks import print_params
-    from crawler.sites import load_catalogue
+    from crawler.catalogue.sites import load_catalogue
+    from crawler.cli.check_sites import print_params
 
     when = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
     observed = [
@@ -233,7 +233,7 @@ def test_sites_params_prints_learnt_kept_and_catalogue_rows():
 def test_sites_params_says_so_when_nothing_was_learnt():
     import io
 
-    from crawler.checks import print_params
+    from crawler.cli.check_sites import print_params
 
     out = io.StringIO()
 

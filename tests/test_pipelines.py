@@ -9,15 +9,15 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.database import DatabaseOwner
+from crawler.catalogue.sites import load_catalogue
+from crawler.extensions.database import DatabaseOwner
 from crawler.items import ArticleItem
-from crawler.pipelines import DatesPipeline, DedupePipeline, StorePipeline, ValidatePipeline
-from crawler.sites import load_catalogue
+from crawler.pipelines.store import DatesPipeline, DedupePipeline, StorePipeline, ValidatePipeline
 from crawler.spiders.loader import spider_class_for
-from crawler.storage import ArticleStore
+from crawler.storage.articles import ArticleStore
 
 ADDON = {"crawler.addon.NewscrawlAddon": 0}
-OWNER = {"crawler.database.DatabaseOwner": 0}
+OWNER = {"crawler.extensions.database.DatabaseOwner": 0}
 FETCHED = dt.datetime(2023, 11, 22, 15, 0, tzinfo=dt.UTC)
 
 

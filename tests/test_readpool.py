@@ -1,4 +1,4 @@
-"""Pages read in worker processes (`EXTRACT_PROCESSES`, crawler/readpool.py).
+"""Pages read in worker processes (`EXTRACT_PROCESSES`, crawler/reading/pool.py).
 
 What a user would notice: the documents are the same as when the crawl reads its pages itself;
 the log says when the workers take over; a worker that dies costs no page (one warning, the crawl
@@ -24,8 +24,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.devserver import StaticSite
-from crawler.reading import PageJob, read_page
-from crawler.readpool import ReadPool
+from crawler.reading.pool import ReadPool
+from crawler.reading.reader import PageJob, read_page
 from tests.conftest import ROOT, _command_runner
 from tests.sitegen import generate
 
@@ -178,7 +178,7 @@ _ORPHAN_SCRIPT = """
 import asyncio, json, sys
 sys.path.insert(0, {root!r})
 from scrapy.utils.test import get_crawler
-from crawler.readpool import ReadPool
+from crawler.reading.pool import ReadPool
 from tests.test_readpool import _started
 
 async def main():

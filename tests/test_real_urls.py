@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import UrlRole, classify_url, load_catalogue
+from crawler.catalogue.sites import UrlRole, classify_url, load_catalogue
 from tests.conftest import ROOT
 
 REAL_URLS = tomllib.loads((Path(__file__).parent / "fixtures" / "real_urls.toml").read_text())
@@ -44,7 +44,7 @@ def test_entry_classifies_every_real_url_right(key):
 
 def test_classify_command_prints_one_line_per_url_with_the_rule():
     urls = [row["url"] for row in REAL_URLS["clubic"]]
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "sites", "--classify", "clubic",
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites", "--classify", "clubic",
                            *urls], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -56,7 +56,7 @@ def test_classify_command_prints_one_line_per_url_with_the_rule():
 
 
 def test_classify_command_refuses_an_unknown_site():
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "sites", "--classify", "nope",
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites", "--classify", "nope",
                            "https://example.org/"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "unknown site(s) nope" in proc.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from crawler.retry import backoff_seconds, retry_after_seconds
+from crawler.middlewares.retry import backoff_seconds, retry_after_seconds
 from tests.conftest import DEMO_CATALOGUE, DEMO_SITE
 from tests.faulty_site import FaultySite
 

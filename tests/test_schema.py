@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 from bson import ObjectId
 
-from crawler.schema import article_schema, mongo_validator
-from crawler.storage import SCHEMA_VERSION, ArticleStore
+from crawler.storage.articles import ArticleStore
+from crawler.storage.documents import SCHEMA_VERSION
+from crawler.storage.schema import article_schema, mongo_validator
 from tests.conftest import FIXTURES, ROOT
 
 NOW = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)

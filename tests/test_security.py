@@ -15,10 +15,10 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.test import get_crawler
 from twisted.internet import defer
 
-from crawler import security
 from crawler.devserver import StaticSite
-from crawler.security import PrivateAddressMiddleware, refused_address
-from crawler.urls import mask_uri
+from crawler.links.urls import mask_uri
+from crawler.middlewares import security
+from crawler.middlewares.security import PrivateAddressMiddleware, refused_address
 from tests.conftest import _command_runner
 from tests.test_hostile_input import article
 
@@ -77,7 +77,7 @@ def test_names_are_resolved_once_per_host_and_refused_when_any_address_is_privat
 
 def test_refused_hosts_are_logged_once_each(monkeypatch, caplog):
     mw, _ = _middleware(monkeypatch, {"intranet.example": ["192.168.0.10"]})
-    with caplog.at_level("DEBUG", logger="crawler.security"):
+    with caplog.at_level("DEBUG", logger="crawler.middlewares.security"):
         for path in ("a", "b", "c"):
             with pytest.raises(IgnoreRequest):
                 asyncio.run(mw.process_request(Request(f"https://intranet.example/{path}")))
@@ -185,7 +185,7 @@ def test_a_refused_password_is_masked_in_the_one_line_error(run_scrapy, run_news
 _STRIP_CREDENTIALS = """
 import sys
 from urllib.parse import urlsplit
-import crawler.storage as storage
+import crawler.storage.connection as storage
 real = storage.MongoClient
 def client(uri, *args, **kwargs):
     parts = urlsplit(uri)

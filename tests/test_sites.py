@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.catalogue.sites import load_catalogue
 from crawler.errors import CatalogueError
-from crawler.sites import load_catalogue
 
 VALID = """
 [sites.my_site]

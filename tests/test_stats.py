@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from crawler.stats_report import compute_stats, render_table
-from crawler.storage import ArticleStore, RunStore
+from crawler.cli.stats import compute_stats, render_table
+from crawler.storage.articles import ArticleStore
+from crawler.storage.runs import RunStore
 from tests.test_export import newscrawl  # noqa: F401  (fixture)
 from tests.test_schema import EXPECTED, article
 

@@ -195,7 +195,7 @@ def test_next_crawler_starts_with_what_was_learnt_and_downloads_no_copy(next_cra
 def test_sites_params_lists_what_the_crawls_learnt(crawl, mongo_uri, news_database, tmp_path):
     env = crawl_env(mongo_uri, news_database, tmp_path)
 
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", "sites", "--params"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites", "--params"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
 
     assert proc.returncode == 0, proc.stderr

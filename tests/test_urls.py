@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.urls import LinkKind, canonical_url, classify_link, on_domains
+from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains
 
 
 @pytest.mark.parametrize(

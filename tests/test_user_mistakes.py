@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import ROOT, crawl_env
 
 SCRAPY = (sys.executable, "-m", "scrapy")
-NEWSCRAWL = (sys.executable, "-m", "crawler.cli")
+NEWSCRAWL = (sys.executable, "-m", "crawler.cli.main")
 USAGE, FAILED = 2, 1
 # 44 processes, ~25 s of a loaded 2-core machine: a third of `make test-fast` (2026-12-01)
 pytestmark = pytest.mark.slow

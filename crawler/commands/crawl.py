@@ -7,8 +7,8 @@
 - A database (or, in distributed mode, a Redis) that cannot be reached stops the run before any
   request, with one line on stderr (password masked) and exit code 1, instead of a traceback from
   inside the engine.
-- The run ends with the same one-line summary as `newscrawl crawl` (`crawler.runner.summary_line`)
-  on stderr; a run that the run recorder judged failed (see `crawler.runs.judge_run`) exits 1,
+- The run ends with the same one-line summary as `newscrawl crawl` (`crawler.cli.crawl.summary_line`)
+  on stderr; a run that the run recorder judged failed (see `crawler.extensions.runs.judge_run`) exits 1,
   its reason on the last line.
 """
 
@@ -22,7 +22,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from crawler.database import preflight
+from crawler.cli.preflight import preflight
 from crawler.errors import UsageStop
 from crawler.scrapy_compat import create_crawler
 from crawler.spiders.arguments import argument_problem, unknown_arguments, unknown_spider
@@ -65,7 +65,7 @@ class Command(ScrapyCrawlCommand):
             print(f"newscrawl: {problem}", file=sys.stderr)
             self.exitcode = 1
             return
-        from crawler.runner import finished_stats, summary_line
+        from crawler.cli.crawl import finished_stats, summary_line
 
         crawler = create_crawler(self, args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)

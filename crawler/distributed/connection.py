@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.errors import RedisUnavailable
-from crawler.urls import mask_uri
+from crawler.links.urls import mask_uri
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from crawler.distributed.connection import worker_id
-from crawler.runs import RunRecorder, judge_run, run_key, summarise_stats
-from crawler.storage import SCHEMA_VERSION
+from crawler.extensions.runs import RunRecorder, judge_run, run_key, summarise_stats
+from crawler.storage.documents import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from scrapy import Spider

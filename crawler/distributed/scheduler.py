@@ -24,7 +24,7 @@ from crawler.distributed.connection import (
 )
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
-from crawler.kinds import TEACHING_COPIES_ATTRIBUTE
+from crawler.links.kinds import TEACHING_COPIES_ATTRIBUTE
 from crawler.logs import LogOnce
 from crawler.scrapy_compat import requests_in_progress, wake_engine
 

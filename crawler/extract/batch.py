@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawler.dates import resolve_item_dates
+from crawler.dates.normalise import resolve_item_dates
 from crawler.extract.page import ArticlePage
 
 _OFFSET_RE = re.compile(r"(?:\d{2}:\d{2}(?::\d{1,2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2}|GMT|UTC)\s*$",
@@ -61,7 +61,7 @@ def _iso(value: datetime | None, zone: tzinfo | None, rule: str | None) -> str |
     """ISO 8601 in the page's own offset; a day without a time of day as its local midnight
     without offset ("2024-04-30T00:00:00").
 
-    The stored date of such a page is that midnight already (`crawler.dates`); without an offset
+    The stored date of such a page is that midnight already (`crawler.dates.normalise`); without an offset
     it claims a wall-clock day, not an instant. It is also how the evaluation truths write a
     day (fundus "2024-04-30T00:00:00", Mercury "2016-11-18T00:00:00.000Z"), which the scorer
     counts for minutes: on the 4 pages of 4 sites whose truth is such a midnight (dev 2, wide

@@ -2,7 +2,7 @@
 
 Order of trust: the article's JSON-LD, publication meta tags, `itemprop` markup, `<time
 datetime>`, visible labels ("Publié le", "Updated"), and last the URL. Strings are returned as
-found; turning them into datetimes is `crawler.dates`' job.
+found; turning them into datetimes is `crawler.dates.normalise`' job.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.dates import normalise_date
+from crawler.dates.normalise import normalise_date
 from crawler.extract import authors as author_rules
 from crawler.extract.body import extract_body
 from crawler.extract.datefinder import RawDate, find_dates, has_clock_time, timed_dates
@@ -467,7 +467,7 @@ class ArticlePage:
         return published, updated
 
     def _readable(self, raw: RawDate) -> bool:
-        """Can `crawler.dates` read this date string found in the page's text? Some date lines
+        """Can `crawler.dates.normalise` read this date string found in the page's text? Some date lines
         are in another calendar ("2 تير 1399"), lack the year ("[06月24日 11時30分]") or keep a
         word the parser refuses; htmldate is asked then, as when no date was found (issue 14c:
         wide day 0.936 -> 0.939). A structured date (JSON-LD, meta, itemprop, `<time>`) the

@@ -20,6 +20,9 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crawler.addon import parse_flag
+from crawler.errors import SpiderArgumentError
+
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL,
                inspect.Parameter.VAR_KEYWORD)
 
@@ -80,3 +83,33 @@ def argument_problem(spidercls: type, arguments: Mapping[str, Any]) -> str | Non
     finally:
         logging.disable(previous)
     return None
+
+
+def parse_positive_int(name: str, value: Any) -> int:
+    """
+    >>> parse_positive_int("max_pages", " 3 ")
+    3
+    """
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SpiderArgumentError(f"-a {name}={value!r}: expected a whole number") from None
+    if number < 1:
+        raise SpiderArgumentError(f"-a {name}={value!r}: must be at least 1")
+    return number
+
+
+def parse_flag_argument(name: str, value: Any) -> bool:
+    """A spider flag argument, read like a flag setting (crawler.addon.parse_flag).
+
+    >>> parse_flag_argument("full", "1"), parse_flag_argument("full", "no")
+    (True, False)
+    >>> parse_flag_argument("full", "perhaps")
+    Traceback (most recent call last):
+    ...
+    crawler.errors.SpiderArgumentError: -a full='perhaps': expected true or false (1/0, yes/no, on/off)
+    """
+    flag = parse_flag(value)
+    if flag is None:
+        raise SpiderArgumentError(f"-a {name}={value!r}: expected true or false (1/0, yes/no, on/off)")
+    return flag

@@ -8,7 +8,7 @@ after four checks made before any download: on the site, shaped like an article 
 spider's `discovery_accepts`), inside the date window when the listing gives a date, and not
 already scheduled in this run (`_scheduled_articles` is the run's seen-set, shared with section
 listings). Articles found without a date are windowed after extraction by
-`crawler.pipelines.DateWindowPipeline`.
+`crawler.pipelines.store.DateWindowPipeline`.
 
 Sitemap indexes are followed newest first, at most DISCOVERY_MAX_SITEMAPS children each and
 DISCOVERY_MAX_SITEMAP_DEPTH levels deep; children last modified before `since`, and those named
@@ -31,19 +31,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import scrapy
 
+from crawler.dates.window import DateWindow
 from crawler.errors import SourcesArgumentError, WindowArgumentError
-from crawler.feeds import discover_feeds, parse_feed
-from crawler.kinds import Kind
-from crawler.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
+from crawler.links.kinds import Kind
+from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
+from crawler.sources.feeds import discover_feeds, parse_feed
+from crawler.sources.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
 from crawler.spiders.requests import make_request
-from crawler.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
-from crawler.window import DateWindow
 
 if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
 
-    from crawler.sites import Site
+    from crawler.catalogue.sites import Site
 
 logger = logging.getLogger(__name__)
 

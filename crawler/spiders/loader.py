@@ -6,20 +6,15 @@ from typing import TYPE_CHECKING
 
 from scrapy.spiderloader import SpiderLoader
 
+from crawler.catalogue.sites import catalogue_files, load_catalogue
 from crawler.errors import CatalogueError, UsageStop
 from crawler.scrapy_compat import register_spider
-from crawler.sites import load_catalogue
 from crawler.spiders.site import SiteSpider
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-    from crawler.sites import Site
-
-
-def catalogue_files(settings: BaseSettings) -> list[str]:
-    raw = settings.get("SITES_FILE") or ""
-    return [part for part in str(raw).replace(";", ":").split(":") if part.strip()]
+    from crawler.catalogue.sites import Site
 
 
 def spider_class_for(site: Site) -> type[SiteSpider]:

@@ -12,110 +12,51 @@ only when its own markup says article (`ArticlePage.article_verdict()`: structur
 OpenGraph type, or a dated <article> with enough text) and its URL is not a listing's. Every guess
 is logged at DEBUG with its reason and counted under `news/guess/...`; the crawl stays on the start
 URL's site and within max_pages downloads and max_depth hops. A link to a page already scheduled
-that carries only parameters known to be noise (`crawler.params`: learnt, fixed list, catalogue)
+that carries only parameters known to be noise (`crawler.links.params`: learnt, fixed list, catalogue)
 is dropped before it is judged (`news/learnt_copies_skipped`).
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import TextResponse
-from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.url import url_has_any_extension
 
+from crawler.catalogue.sites import catalogue_files, load_catalogue
 from crawler.errors import CatalogueError, SpiderArgumentError
-from crawler.feeds import discover_feeds
 from crawler.items import ArticleItem
-from crawler.kinds import Kind
-from crawler.pages import resolve_link
-from crawler.params import host_key
-from crawler.readpool import ReadPool
-from crawler.sites import load_catalogue
+from crawler.links.heuristics import SKIPPED_EXTENSIONS, Guess, guess_link
+from crawler.links.kinds import Kind
+from crawler.links.params import host_key
+from crawler.links.urls import canonical_url, host_of, on_domains
+from crawler.reading.listing import resolve_link
+from crawler.reading.pool import ReadPool
+from crawler.reading.responses import article_from, page_job
+from crawler.sources.feeds import discover_feeds
+from crawler.spiders.arguments import parse_positive_int
 from crawler.spiders.discovery import SOURCE_KINDS, DiscoveryMixin
-from crawler.spiders.loader import catalogue_files
 from crawler.spiders.requests import make_request
-from crawler.spiders.site import article_from, page_job, parse_positive_int
-from crawler.urls import canonical_url, host_of, on_domains
 
 if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
-    from crawler.params import ParamLearner
-    from crawler.reading import PageReading
-    from crawler.sites import Site
+    from crawler.catalogue.sites import Site
+    from crawler.links.params import ParamLearner
+    from crawler.reading.reader import PageReading
 
 logger = logging.getLogger(__name__)
-
-# Links that never lead to an article worth a download: Scrapy's list of files that are not web
-# pages (what its link extractor skips), and the data files news sites link to besides.
-SKIPPED_EXTENSIONS = (*(f".{extension}" for extension in IGNORED_EXTENSIONS),
-                       ".xml", ".json", ".gz", ".avif")
-
-
-class Guess(enum.Enum):
-    ARTICLE = "article"
-    LISTING = "listing"  # worth reading for links, never stored
-    SKIP = "skip"  # neither
-
-
-_NOT_CONTENT = re.compile(
-    r"^/(?:[a-z]{2}(?:-[a-z]{2})?/)?(?:wp-admin|wp-login|wp-json|login|logout|connexion|signin|"
-    r"sign-in|register|inscription|account|compte|mon-compte|panier|cart|checkout|search|"
-    r"recherche|newsletter|abonnement|subscribe|contact|a-propos|about|about-us|mentions-legales|"
-    r"legal|cgu|cgv|privacy|confidentialite|cookies|terms|faq|aide|help|jobs|careers|"
-    r"feed|rss|comments|cdn-cgi)(?:/|$|\.)", re.IGNORECASE)
-_LISTING = re.compile(
-    r"(?:^|/)(?:tags?|topics?|themes?|auteurs?|authors?|writers?|contributors?|people|profile|"
-    r"category|categories|categorie|rubriques?|sections?|archives?|page|dossiers?)(?:/|$)|"
-    r"[?&](?:page|paged|p)=\d+|/\d{4}/(?:\d{2}/?)?$", re.IGNORECASE)
-_DATED = re.compile(r"/(?:19|20)\d{2}/\d{1,2}/(?:\d{1,2}/)?(?:\d+/)?[^/]*[a-z][^/]*/?$", re.I)
-_ID_SLUG = re.compile(r"(?:/|-|_)\d{4,}(?:[-_][a-z0-9]+){2,}(?:\.html?)?/?$|"
-                      r"/[a-z0-9]+(?:-[a-z0-9]+){2,}[-_.]?(?:n|a|id)?\d{4,}(?:\.html?)?/?$", re.I)
-_LONG_SLUG = re.compile(r"/[a-z0-9%]+(?:-[a-z0-9%]+){3,}(?:\.s?html?|\.php)?/?$", re.I)
-
-
-def guess_link(url: str) -> tuple[Guess, str]:
-    """What a same-site URL probably leads to, by its shape alone, with the reason.
-
-    >>> guess_link("https://h/2023/11/22/openai-revient/")
-    (<Guess.ARTICLE: 'article'>, 'dated path')
-    >>> guess_link("https://h/tech/1567890-openai-sam-altman-revient.html")[0].value
-    'article'
-    >>> guess_link("https://h/tag/intelligence-artificielle-generative-et-societe/")[0].value
-    'listing'
-    >>> guess_link("https://h/mentions-legales/")[0].value
-    'skip'
-    >>> guess_link("https://h/tech/")
-    (<Guess.LISTING: 'listing'>, 'short path')
-    """
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    target = path + (f"?{parts.query}" if parts.query else "")
-    if _NOT_CONTENT.search(path):
-        return Guess.SKIP, "static, account or search page"
-    if _LISTING.search(target):
-        return Guess.LISTING, "taxonomy, author, archive or page number"
-    if _DATED.search(path):
-        return Guess.ARTICLE, "dated path"
-    if _ID_SLUG.search(path):
-        return Guess.ARTICLE, "numeric id with a slug"
-    if _LONG_SLUG.search(path):
-        return Guess.ARTICLE, "long slug"
-    return Guess.LISTING, "short path"
 
 
 def catalogue_sites_of(host: str, settings: BaseSettings) -> tuple[Site, ...]:
     """The catalogue entries (SITES_FILE over the built-in one) that list `host` among their
     domains, `www.` aside: their keep_params / drop_params apply to a `news` crawl of the host
-    as to their own spider (crawler.paramfilter)."""
+    as to their own spider (crawler.middlewares.paramfilter)."""
     key = host.lower().removeprefix("www.")
     try:
         catalogue = load_catalogue(catalogue_files(settings))
@@ -129,7 +70,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
     name = "news"
     # catalogue entries of the crawled host, for their URL-parameter overrides (from_crawler)
     catalogue_sites: tuple[Site, ...] = ()
-    # the crawl's URL-parameter learner, set by crawler.paramfilter when it is enabled
+    # the crawl's URL-parameter learner, set by crawler.middlewares.paramfilter when it is enabled
     param_learner: ParamLearner | None = None
 
     def __init__(self, *args: Any, url: str | None = None, max_pages: Any = None,
@@ -153,7 +94,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
 
     @property
     def source_key(self) -> str:
-        """The `source` of the stored articles, and the key of the run records (crawler.runs)."""
+        """The `source` of the stored articles, and the key of the run records (crawler.extensions.runs)."""
         return self.domains[0]
 
     @classmethod
@@ -299,7 +240,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         """A link to a page already scheduled, with only parameters known to be noise (learnt,
         fixed list or catalogue): a comment reply, a share button. Told from the href's path
         and parameter names, before its unique URL is canonicalised and sent as a request for
-        crawler.paramfilter to clean and the dupefilter to drop (those were 10% of the news
+        crawler.middlewares.paramfilter to clean and the dupefilter to drop (those were 10% of the news
         spider's busy time on the 2,000-article bench trap site: py-spy,
         bench/bench_traps.py --profile)."""
         assert self.param_learner is not None

@@ -7,7 +7,7 @@ from typing import Any
 
 import scrapy
 
-from crawler.kinds import Kind
+from crawler.links.kinds import Kind
 
 # Articles first: they are what the run is for, and finishing them frees memory.
 # Feeds before sitemaps: a feed is one small file of the newest articles.

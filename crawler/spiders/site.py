@@ -14,55 +14,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import scrapy
 from scrapy.http import TextResponse
 
-from crawler.addon import parse_flag
+from crawler.catalogue.fallback import article_like_links, assess_listing
+from crawler.dates.window import DateWindow
 from crawler.errors import SpiderArgumentError
 from crawler.items import ArticleItem
-from crawler.kinds import Kind, page_not_article
-from crawler.pages import ListingLinks, SectionPage, next_page_links
-from crawler.reading import PageJob, PageReading
-from crawler.readpool import ReadPool
+from crawler.links.kinds import Kind
+from crawler.links.urls import canonical_url, on_domains
+from crawler.reading.listing import ListingLinks, SectionPage, next_page_links
+from crawler.reading.responses import read_article
+from crawler.spiders.arguments import parse_flag_argument, parse_positive_int
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import make_request
-from crawler.urls import canonical_url, on_domains
-from crawler.window import DateWindow
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from crawler.sites import Site
+    from crawler.catalogue.sites import Site
 
 logger = logging.getLogger(__name__)
-
-
-def parse_positive_int(name: str, value: Any) -> int:
-    """
-    >>> parse_positive_int("max_pages", " 3 ")
-    3
-    """
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise SpiderArgumentError(f"-a {name}={value!r}: expected a whole number") from None
-    if number < 1:
-        raise SpiderArgumentError(f"-a {name}={value!r}: must be at least 1")
-    return number
-
-
-def parse_flag_argument(name: str, value: Any) -> bool:
-    """A spider flag argument, read like a flag setting (crawler.addon.parse_flag).
-
-    >>> parse_flag_argument("full", "1"), parse_flag_argument("full", "no")
-    (True, False)
-    >>> parse_flag_argument("full", "perhaps")
-    Traceback (most recent call last):
-    ...
-    crawler.errors.SpiderArgumentError: -a full='perhaps': expected true or false (1/0, yes/no, on/off)
-    """
-    flag = parse_flag(value)
-    if flag is None:
-        raise SpiderArgumentError(f"-a {name}={value!r}: expected true or false (1/0, yes/no, on/off)")
-    return flag
 
 
 class SiteSpider(DiscoveryMixin, scrapy.Spider):
@@ -154,14 +123,12 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             yield make_request(Kind.SECTION, next_page, self.parse_listing,
                                section=section, page=page + 1)
 
-    # --- layout fallback (crawler/spiders/fallback.py): a section whose patterns no longer fit its pages
+    # --- layout fallback (crawler/catalogue/fallback.py): a section whose patterns no longer fit its pages
     def _section_links(self, response: Response, section: str, page: int,
                        links: ListingLinks) -> tuple[list[str], str | None]:
         """The article links and the next page to follow on a listing page: the entry's, or, for a
         section whose patterns no longer fit (judged on its first page, kept for the run), also
         those the `news` spider's heuristics take for articles and for the next page."""
-        # imported here: crawler.spiders.fallback uses crawler.spiders.news, which imports this module
-        from crawler.spiders.fallback import article_like_links, assess_listing
 
         judge = page == 1 and section not in self._fallback_sections
         if not judge and section not in self._fallback_sections:
@@ -205,44 +172,3 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         return [item]
 
 
-def page_job(response: TextResponse, *, article: bool = True, next_links: bool = False,
-             links: bool = False, domains: tuple[str, ...] = (), **page_options: Any) -> PageJob:
-    """What to read from an HTML response (crawler.reading), wherever it is read."""
-    return PageJob(response.url, response.body, response.encoding, dt.datetime.now(dt.UTC),
-                   page_options, domains=domains, article=article, next_links=next_links,
-                   links=links)
-
-
-async def read_article(response: Response, crawler: Crawler,
-                       **page_options: Any) -> ArticleItem | None:
-    """The item of an article page, or None (counted, and signalled as `page_not_article`) for
-    a page that is not an article; read where the crawl's `ReadPool` says."""
-    if not isinstance(response, TextResponse):
-        return article_from(response, crawler, None)
-    reading = await ReadPool.of(crawler).read(page_job(response, **page_options))
-    return article_from(response, crawler, reading)
-
-
-def article_from(response: Response, crawler: Crawler,
-                 reading: PageReading | None) -> ArticleItem | None:
-    """The item of a page read with `article=True` (None: not HTML), counted; or None, counted
-    and signalled as `page_not_article`, for a page that is not an article."""
-    stats = crawler.stats
-    assert stats is not None
-    if reading is None:
-        crawler.signals.send_catch_log(page_not_article, url=response.url, reason="not HTML")
-        stats.inc_value("article/not_html")
-        logger.debug("not an article (not HTML): %s", response.url)
-        return None
-    if not reading.is_article or reading.item is None:
-        crawler.signals.send_catch_log(page_not_article, url=response.url, reason=reading.reason)
-        stats.inc_value("article/not_article")
-        logger.debug("not an article (%s): %s", reading.reason, response.url)
-        return None
-    if reading.charset_problem:  # counted for articles only: binary data is "not UTF-8" too
-        if not stats.get_value("article/charset_mismatch"):
-            logger.warning("wrong charset declaration (%s): %s (further cases are counted, not "
-                           "logged)", reading.charset_problem, response.url)
-        stats.inc_value("article/charset_mismatch")
-    stats.inc_value("article/extracted")
-    return ArticleItem(**reading.item, crawl_section=response.meta.get("section"))

@@ -1,0 +1,1 @@
+"""Downloader and spider middlewares: incremental skipping, learnt parameters, security, retries, network errors."""

@@ -1,0 +1,1 @@
+"""Article sources other than listing pages: RSS/Atom feeds and sitemaps, and the XML helpers they share."""

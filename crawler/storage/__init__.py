@@ -1,0 +1,1 @@
+"""MongoDB and files, no Scrapy: the connection, documents, one module per store, the journal, dead letters."""
