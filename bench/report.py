@@ -260,7 +260,8 @@ def render(results: dict[str, Any]) -> str:
             "- One session: nginx (1 worker) runs on 127.0.0.1 for the whole run; the site is "
             "generated once and cached under `var/bench/sites`. The embedded database server is "
             "started fresh (empty data folder) for each round and each sweep point, the way the "
-            "crawler starts it (`crawler.storage.embedded.EmbeddedServer`, `python -m crawler.storage.embedded "
+            "crawler starts it (`crawler.storage.embedded.EmbeddedServer`, "
+            "`python -m crawler.storage.embedded "
             "serve`), on 127.0.0.1.",
             "- Each round runs the bare spider and our full crawl (alternating which goes first), "
             "then on the same database the second run (unchanged site) and the third (the site "

@@ -40,16 +40,17 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.security.TooLargeMiddleware": 870,
     # names the cause of a failed connection before DownloaderStats (850) and retry (550) see it
     "crawler.middlewares.network.NetworkErrorMiddleware": 860,
-    # Scrapy's retry, backing off on 429/503 (crawler/middlewares/retry.py); same position as the one it replaces
+    # Scrapy's retry, backing off on 429/503 (crawler/middlewares/retry.py); same position as the one
+    # it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.store.ValidatePipeline": 100,
-    "crawler.pipelines.store.DatesPipeline": 200,
+    "crawler.pipelines.validate.ValidatePipeline": 100,
+    "crawler.pipelines.dates.DatesPipeline": 200,
     # -a since / until: drops articles outside the window once their date is known
-    "crawler.pipelines.store.DateWindowPipeline": 250,
-    "crawler.pipelines.store.DedupePipeline": 300,
+    "crawler.pipelines.window.DateWindowPipeline": 250,
+    "crawler.pipelines.dedupe.DedupePipeline": 300,
     "crawler.pipelines.store.StorePipeline": 900,
 }
 SPIDER_MIDDLEWARES = {

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     settings = get_project_settings()
     pipelines = {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
                  if not k.endswith("StorePipeline")}
-    pipelines["crawler.pipelines.store.DateWindowPipeline"] = 250
+    pipelines["crawler.pipelines.window.DateWindowPipeline"] = 250
     settings.set("ITEM_PIPELINES", pipelines)
     settings.set("INCREMENTAL_ENABLED", False)
     settings.set("SPIDER_MIDDLEWARES", {})

@@ -273,9 +273,10 @@ def test_unreachable_redis_fails_the_run_with_one_line(site_copy, start_worker, 
 def test_without_redis_url_the_crawl_is_local_and_redis_is_not_imported():
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     code = ("import sys; from scrapy.utils.project import get_project_settings; "
-            "from scrapy.crawler import CrawlerProcess; import crawler.cli.crawl; "
+            "from scrapy.crawler import CrawlerProcess; import crawler.cli.main, crawler.commands.crawl; "
             "s = get_project_settings(); CrawlerProcess(s).create_crawler('news'); "
-            "import crawler.middlewares.paramfilter, crawler.pipelines.store, crawler.middlewares.incremental, crawler.extensions.runs; "
+            "import crawler.middlewares.paramfilter, crawler.pipelines.store; "
+            "import crawler.middlewares.incremental, crawler.extensions.runs; "
             "print(s['SCHEDULER'], s.getint('STORE_BATCH_SIZE'), 'redis' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}, check=True)

@@ -140,7 +140,8 @@ def test_database_outage_mid_crawl_keeps_the_journal_then_replay_loses_nothing(t
         assert 2 <= before < len(ALL_PATHS)
         env = crawl_env(uri, "outage", tmp_path, None)
         for attempt in (1, 2):  # replaying twice changes nothing more
-            replay = subprocess.run([sys.executable, "-m", "crawler.cli.main", "replay", str(dead_letters[0])],
+            replay = subprocess.run([sys.executable, "-m", "crawler.cli.main", "replay",
+                                 str(dead_letters[0])],
                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
             assert replay.returncode == 0, replay.stderr
             if attempt == 2:

@@ -207,7 +207,7 @@ def test_sites_params_prints_learnt_kept_and_catalogue_rows():
     import io
 
     from crawler.catalogue.sites import load_catalogue
-    from crawler.cli.check_sites import print_params
+    from crawler.cli.sites import print_params
 
     when = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
     observed = [
@@ -233,7 +233,7 @@ def test_sites_params_prints_learnt_kept_and_catalogue_rows():
 def test_sites_params_says_so_when_nothing_was_learnt():
     import io
 
-    from crawler.cli.check_sites import print_params
+    from crawler.cli.sites import print_params
 
     out = io.StringIO()
 

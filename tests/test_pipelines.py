@@ -12,7 +12,10 @@ from scrapy.utils.test import get_crawler
 from crawler.catalogue.sites import load_catalogue
 from crawler.extensions.database import DatabaseOwner
 from crawler.items import ArticleItem
-from crawler.pipelines.store import DatesPipeline, DedupePipeline, StorePipeline, ValidatePipeline
+from crawler.pipelines.dates import DatesPipeline
+from crawler.pipelines.dedupe import DedupePipeline
+from crawler.pipelines.store import StorePipeline
+from crawler.pipelines.validate import ValidatePipeline
 from crawler.spiders.loader import spider_class_for
 from crawler.storage.articles import ArticleStore
 

@@ -42,7 +42,8 @@ def test_newscrawl_crawl_names_the_network_cause_in_one_line_per_site(run_newscr
     [site_line] = [line for line in result.stdout.splitlines() if line.startswith("fixture_fr:")]
     assert site_line.startswith(f"fixture_fr: failed (no response received: {cause}")
     assert result.stdout.splitlines()[-1].startswith(f"FAILED: fixture_fr: no response received: {cause}")
-    warnings = [line for line in result.stderr.splitlines() if "[crawler.middlewares.network] WARNING" in line]
+    warnings = [line for line in result.stderr.splitlines()
+                if "[crawler.middlewares.network] WARNING" in line]
     assert len(warnings) == 1 and cause in warnings[0]  # once, however many requests failed
     assert "[scrapy.core.scraper] ERROR" not in result.stderr  # per-URL lines are DEBUG now
 

@@ -134,7 +134,8 @@ def test_scrapyd_deploy_builds_an_egg_with_the_catalogue_schema_and_demo_site(tm
     with zipfile.ZipFile(egg) as archive:
         names = set(archive.namelist())
         entry_points = archive.read("EGG-INFO/entry_points.txt").decode()
-    assert {"crawler/catalogue/sites.toml", "crawler/storage/schema/article.schema.json", "crawler/demo_site.toml",
+    assert {"crawler/catalogue/sites.toml", "crawler/storage/schema/article.schema.json",
+            "crawler/demo_site.toml",
             "crawler/demo_site/index.html", "crawler/settings.py"} <= names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
     assert "[scrapy]\nsettings = crawler.settings" in entry_points

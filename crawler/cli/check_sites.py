@@ -12,8 +12,10 @@ it tried, and proposes an article pattern from the links it saw when the entry's
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -24,6 +26,8 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from crawler.cli.common import project_settings
+from crawler.cli.sites import catalogue_sites, table
 from crawler.dates.normalise import normalise_date
 from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains
 from crawler.reading.listing import ArticlePage, SectionPage
@@ -348,22 +352,6 @@ def run_key_checks(sites: Sequence[Site], fetch: Fetcher, out: TextIO) -> int:
 # ------------------------------------------------------------------------------ tables
 
 
-def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
-        if n == 0:
-            out.write("  ".join("-" * w for w in widths) + "\n")
-
-
-def print_sites(sites: Iterable[Site], out: TextIO) -> None:
-    rows = [["key", "name", "language", "time zone", "sources", "from"]]
-    for site in sites:
-        rows.append([site.key, site.name, site.language, site.timezone,
-                     ",".join(sorted(site.sources)), site.origin.rsplit("/", 1)[-1]])
-    _table(rows, out)
-
-
 def print_reports(reports: Iterable[SiteReport], out: TextIO) -> None:
     reports = list(reports)
     rows = [["site", "links", "next", "feed/sitemap", "fields", "date (UTC)", "status"]]
@@ -373,7 +361,7 @@ def print_reports(reports: Iterable[SiteReport], out: TextIO) -> None:
                      f"{r.feed_entries} ({r.feed_dated} dated)" if r.feed_url else "-",
                      ",".join(f.removesuffix("_raw") for f in r.fields) or "-",
                      r.date or "-", status])
-    _table(rows, out)
+    table(rows, out)
     for r in reports:
         for problem in r.problems:
             out.write(f"{r.key}: {problem}\n")
@@ -388,55 +376,28 @@ def run_checks(sites: Sequence[Site], fetch: Fetcher, out: TextIO) -> int:
     return 1 if any(r.yields_nothing for r in reports) else 0
 
 
-def catalogue_sites(settings_sites_file: str | None, keys: Sequence[str] = ()) -> list[Site]:
-    """The catalogue (built-in + SITES_FILE), or the named entries; KeyError names unknown keys."""
-    from crawler.catalogue.sites import load_catalogue
+def add_parser(commands: Any) -> None:
+    check = commands.add_parser("check-sites", help="fetch a section, a feed and an article of "
+                                "each site and report what looks broken")
+    check.add_argument("sites", nargs="*", help="site keys (default: every site)")
+    check.add_argument("--timeout", type=float, default=20.0, help="seconds per request")
+    check.add_argument("--json", action="store_true",
+                       help="per site and key: works / broken / unverified, the URL tried, and a "
+                            "proposed article pattern where the entry's no longer match; exit 1 "
+                            "when a key is broken")
+    check.set_defaults(func=run)
 
-    files = [p for p in str(settings_sites_file or "").replace(";", ":").split(":") if p.strip()]
-    catalogue = load_catalogue(files)
-    unknown = [k for k in keys if k not in catalogue]
-    if unknown:
-        raise KeyError(f"unknown site(s) {', '.join(unknown)}; sites: {', '.join(catalogue)}")
-    return [catalogue[k] for k in keys] if keys else list(catalogue.values())
 
+def run(args: argparse.Namespace) -> int:
+    from crawler.errors import CatalogueError
 
-def print_params(observed: Iterable[dict[str, Any]], sites: Iterable[Site], out: TextIO) -> int:
-    """`newscrawl sites --params`: the URL parameters learnt per host, and the catalogue's word.
-
-    One row per (host, parameter) the database holds evidence for: `learnt` (stripped from the
-    host's links), `kept` (a canonical kept it: never stripped) or `learning` (fewer pages than
-    PARAMS_MIN_PAGES so far); then the catalogue's keep_params / drop_params, which win.
-    Returns the number of learnt parameters.
-    """
-    overrides = {}
-    for site in sites:
-        for domain in site.domains:
-            host = domain.lower().removeprefix("www.")
-            for name in site.keep_params:
-                overrides[(host, name)] = f"keep_params ({site.key})"
-            for name in site.drop_params:
-                overrides[(host, name)] = f"drop_params ({site.key})"
-    rows = [["host", "parameter", "status", "dropped", "kept", "learnt at (UTC)", "catalogue"]]
-    learnt = 0
-    seen = set()
-    for document in observed:
-        host, name = str(document.get("host")), str(document.get("param"))
-        seen.add((host, name))
-        when = document.get("learnt_at")
-        status = ("kept" if document.get("kept_count") else "learnt" if when else "learning")
-        learnt += status == "learnt"
-        rows.append([host, name, status, str(document.get("dropped_count", 0)),
-                     str(document.get("kept_count", 0)),
-                     when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "-",
-                     overrides.get((host, name), "-")])
-    for (host, name), rule in sorted(overrides.items()):
-        if (host, name) not in seen:
-            rows.append([host, name, "catalogue", "-", "-", "-", rule])
-    if len(rows) == 1:
-        out.write("no URL parameter learnt yet, and no keep_params / drop_params in the "
-                  "catalogue\n")
-        return 0
-    _table(rows, out)
-    hosts = {row[0] for row in rows[1:] if row[2] == "learnt"}
-    out.write(f"\n{learnt} learnt parameter(s) on {len(hosts)} host(s)\n")
-    return learnt
+    settings = project_settings()
+    try:
+        sites = catalogue_sites(settings.get("SITES_FILE"), args.sites)
+    except (CatalogueError, KeyError) as exc:
+        print(f"newscrawl check-sites: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    fetch = http_fetcher(user_agent=settings.get("USER_AGENT"), timeout=args.timeout)
+    if args.json:
+        return run_key_checks(sites, fetch, sys.stdout)
+    return run_checks(sites, fetch, sys.stdout)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -250,3 +251,16 @@ def _not_finished(stats: dict[str, Any]) -> str:
     if stats.get("downloader/request_count"):
         return "stopped before it finished"
     return "did not run"
+
+
+def add_parser(commands: Any) -> None:
+    crawl = commands.add_parser("crawl", help="crawl catalogue sites")
+    crawl.add_argument("sites", nargs="*", help="site keys (see `scrapy list`)")
+    crawl.add_argument("--all", action="store_true", help="every catalogue site")
+    crawl.add_argument("-a", dest="spider_args", action="append", metavar="NAME=VALUE",
+                       help="spider argument, as with scrapy crawl")
+    crawl.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_crawl(args.sites, all_sites=args.all, spider_args=args.spider_args or [])

@@ -12,8 +12,10 @@ rule that decided it, the time-zone hint, and whether the crawl would store the 
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from crawler.cli.export import jsonable
 from crawler.dates.normalise import resolve_item_dates
 from crawler.extract.page import ArticlePage
 from crawler.links.urls import article_key, canonical_url, host_of
-from crawler.pipelines.store import ValidatePipeline, storable
+from crawler.pipelines.validate import ValidatePipeline, storable
 from crawler.storage.documents import as_inserted
 
 PREVIEW_RUN_ID = "extract"
@@ -111,3 +113,32 @@ def read_manifest(path: Path) -> list[SavedPage]:
 def preview(pages: list[SavedPage], *, debug: bool = False) -> Iterator[dict[str, Any]]:
     for page in pages:
         yield read_page(page, debug=debug)
+
+
+def add_parser(commands: Any) -> None:
+    extract = commands.add_parser(
+        "extract", help="saved pages as the stored documents, as JSON lines",
+        description="Print each saved page as the document a crawl would store (the keys and "
+                    "UTC dates of `newscrawl export`; docs/schema.md).")
+    extract.add_argument("file", nargs="?", help="a saved HTML page (with --url)")
+    extract.add_argument("--url", help="the URL the page was saved from")
+    extract.add_argument("--manifest", help="a JSON-lines file of {file, url, id}")
+    extract.add_argument("--debug", action="store_true",
+                         help="add a `debug` object: article verdict, time-zone hint, whether a "
+                              "crawl would store the page")
+    extract.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print each saved page as the document a crawl would store (crawler/cli/extract.py)."""
+    try:
+        pages = (read_manifest(Path(args.manifest)) if args.manifest
+                 else [SavedPage(Path(args.file), args.url)])
+        if not args.manifest and not pages[0].file.is_file():
+            raise PreviewError(f"no such file: {pages[0].file}")
+        for document in preview(pages, debug=args.debug):
+            sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    except PreviewError as exc:
+        print(f"newscrawl extract: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crawler.distributed.connection import connect_redis
 from crawler.errors import DatabaseUnavailable, RedisUnavailable
 from crawler.extensions.database import needs_database, open_database
 
@@ -25,6 +24,9 @@ def preflight(settings: BaseSettings) -> str | None:
         except DatabaseUnavailable as exc:
             return str(exc)
     if settings.get("REDIS_URL"):
+        # imported here: redis is loaded only in distributed mode
+        from crawler.distributed.connection import connect_redis
+
         try:
             connect_redis(settings)
         except RedisUnavailable as exc:

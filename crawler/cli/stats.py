@@ -12,11 +12,16 @@ from `crawl_runs` (written by `crawler.extensions.runs`). A source is flagged wh
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import statistics
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from crawler.cli.common import at_least, project_settings, reader_stores
 
 if TYPE_CHECKING:
     from crawler.storage.articles import ArticleStore
@@ -196,3 +201,27 @@ def render_table(report: StatsReport, *, max_day_columns: int = 14) -> str:
     if not report.sources:
         lines.append("(no article first seen in the window and no run recorded)")
     return "\n".join(lines)
+
+
+def add_parser(commands: Any) -> None:
+    stats = commands.add_parser("stats", help="per source: articles per day, last good run")
+    stats.add_argument("--days", type=at_least(1), default=7, metavar="N",
+                       help="days to show (default 7)")
+    stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.errors import DatabaseUnavailable
+
+    try:
+        articles, runs = reader_stores(project_settings())
+        report = compute_stats(articles, runs, days=args.days)
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"newscrawl stats: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(report))
+    return 0

@@ -1,7 +1,7 @@
 """The date window of a back-fill: `-a since=2023-11-01 -a until=2023-11-30`.
 
 `DateWindow` answers "is this date inside?" for listings that give a date (feeds, sitemaps),
-before download; `crawler.pipelines.store.DateWindowPipeline` applies the same window after extraction
+before download; `crawler.pipelines.window.DateWindowPipeline` applies the same window after extraction
 to articles whose date was only known from the page. A window with neither bound lets everything through.
 """
 

@@ -1,1 +1,3 @@
-"""URLs and links: canonical keys, what a URL is for, parameters learnt per host, link heuristics, listing pages' links."""
+"""URLs and links: canonical keys, what a URL is for, parameters learnt per host, link heuristics,
+listing pages' links.
+"""

@@ -1,1 +1,3 @@
-"""Downloader and spider middlewares: incremental skipping, learnt parameters, security, retries, network errors."""
+"""Downloader and spider middlewares: incremental skipping, learnt parameters, security, retries,
+network errors.
+"""

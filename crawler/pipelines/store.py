@@ -1,8 +1,4 @@
-"""Item pipelines, in order: validate -> dates -> date window -> dedupe -> store.
-
-Each drops bad items with a reason counted under its own stats prefix and logged once per kind
-(then only counted), so a run never loses an item silently.
-"""
+"""`StorePipeline`: accepted articles journalled, then written to the database in batches."""
 
 from __future__ import annotations
 
@@ -15,18 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
-
-from crawler.dates.normalise import resolve_item_dates
-from crawler.dates.window import DateWindow
-from crawler.errors import DatabaseUnavailable, DuplicateArticle, InvalidArticle, OutsideWindow
+from crawler.errors import DatabaseUnavailable
 from crawler.extensions.database import DatabaseOwner
-from crawler.links.urls import article_key, canonical_url
-from crawler.logs import LogOnce
+from crawler.pipelines.validate import storable
 from crawler.storage.articles import ArticleStore
 from crawler.storage.deadletters import append_dead_letters, replay_dead_journals
-from crawler.storage.documents import WriteResult, content_hash
+from crawler.storage.documents import WriteResult
 from crawler.storage.journal import Journal
 from crawler.storage.runs import RunStore
 
@@ -35,111 +25,6 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-# Fields the extraction fills but the database does not keep.
-_TRANSIENT_FIELDS = ("timezone_hint",)
-
-
-def storable(item: Any) -> dict[str, Any]:
-    """The item as handed to the store: transient fields dropped, `content_hash` added."""
-    document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
-    document["content_hash"] = content_hash(document)
-    return document
-
-
-class ValidatePipeline:
-    """Drop items without a URL, a title or a body."""
-
-    REQUIRED = ("url", "title", "body")
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-        self.log = LogOnce(logger)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        for field in self.REQUIRED:
-            value = adapter.get(field)
-            if not isinstance(value, str) or not value.strip():
-                self.stats.inc_value(f"validate/dropped/no_{field}")
-                self.log.warning(f"no_{field}", "dropped an item without %s: %s", field,
-                              adapter.get("url"))
-                raise InvalidArticle(f"no {field}")
-        self.stats.inc_value("validate/ok")
-        return item
-
-
-class DatesPipeline:
-    """Raw date strings -> aware UTC `published_at` / `updated_at`, with the rule that decided.
-
-    The time zone is the catalogue site's, else the page's own hint, else UTC; relative dates are
-    resolved against the item's fetch time. Unusable dates are left empty and counted.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        assert crawler.stats is not None
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.log = LogOnce(logger)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DatesPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        site = getattr(self.crawler.spider, "site", None)
-        fetched_at = adapter.get("fetched_at") or dt.datetime.now(dt.UTC)
-        timezone = site.timezone if site is not None else adapter.get("timezone_hint")
-        language = adapter.get("language") or (site.language if site is not None else None)
-        errors = resolve_item_dates(adapter, language=language, timezone=timezone,
-                                    fetched_at=fetched_at)
-        for which in ("published", "updated"):
-            if adapter.get(f"{which}_at") is not None:
-                self.stats.inc_value(f"dates/{which}/parsed")
-        for which, error in errors.items():
-            self.stats.inc_value(f"dates/{which}/{error}")
-            raw = adapter.get(f"{which}_raw") or {}
-            self.log.warning(f"{which}:{error}", "%s date %r (%s) of %s: %s", which,
-                          raw.get("text"), raw.get("where"), adapter.get("url"), error)
-        return item
-
-
-class DedupePipeline:
-    """Key each article by its canonical URL; drop the second item with the same key in a run.
-
-    The page's rel=canonical is trusted only when it points at the same host as the page.
-    """
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-        self.seen: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        fetched = adapter.get("fetched_url") or adapter["url"]
-        key = article_key(fetched, adapter.get("canonical_url"))
-        if key is None:
-            self.stats.inc_value("dedupe/dropped/bad_url")
-            raise DropItem(f"no usable URL: {fetched!r}")
-        adapter["url"] = key
-        adapter["fetched_url"] = canonical_url(fetched) or fetched
-        if key in self.seen:
-            self.stats.inc_value("dedupe/dropped/duplicate")
-            logger.debug("duplicate of an article already seen in this run: %s", key)
-            raise DuplicateArticle(f"duplicate: {key}")
-        self.seen.add(key)
-        return item
 
 
 class StorePipeline:
@@ -322,37 +207,3 @@ class StorePipeline:
                      "`newscrawl replay %s`", written, reason, path, path)
 
 
-class DateWindowPipeline:
-    """Drop articles published outside the spider's `date_window` (after the dates pipeline).
-
-    Listings that give a date are filtered before download by the spider; this catches the
-    articles found on section pages, whose date is only known once extracted. Articles without a
-    `published_at` are kept and counted: a window is not a reason to lose data silently.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        assert crawler.stats is not None
-        self.crawler = crawler
-        self.stats: StatsCollector = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DateWindowPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> Any:
-        window = getattr(self.crawler.spider, "date_window", None)
-        if not isinstance(window, DateWindow) or not window.bounded:
-            return item
-        published = ItemAdapter(item).get("published_at")
-        if not isinstance(published, dt.datetime):
-            self.stats.inc_value("window/kept_undated")
-            return item
-        if published.tzinfo is None:  # the dates pipeline gives aware UTC; be safe anyway
-            published = published.replace(tzinfo=dt.UTC)
-        if not window.contains(published):
-            self.stats.inc_value("window/dropped_after_download")
-            logger.debug("outside the date window %s: %s (%s)", window.describe(),
-                         ItemAdapter(item).get("url"), published.isoformat())
-            raise OutsideWindow(f"published outside the date window {window.describe()}")
-        self.stats.inc_value("window/kept")
-        return item

@@ -8,7 +8,7 @@ after four checks made before any download: on the site, shaped like an article 
 spider's `discovery_accepts`), inside the date window when the listing gives a date, and not
 already scheduled in this run (`_scheduled_articles` is the run's seen-set, shared with section
 listings). Articles found without a date are windowed after extraction by
-`crawler.pipelines.store.DateWindowPipeline`.
+`crawler.pipelines.window.DateWindowPipeline`.
 
 Sitemap indexes are followed newest first, at most DISCOVERY_MAX_SITEMAPS children each and
 DISCOVERY_MAX_SITEMAP_DEPTH levels deep; children last modified before `since`, and those named

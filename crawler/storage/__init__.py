@@ -1,1 +1,3 @@
-"""MongoDB and files, no Scrapy: the connection, documents, one module per store, the journal, dead letters."""
+"""MongoDB and files, no Scrapy: the connection, documents, one module per store, the journal, dead
+letters.
+"""
