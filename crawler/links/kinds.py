@@ -38,11 +38,6 @@ class Kind(enum.Enum):
 
 _VALUES = frozenset(kind.value for kind in Kind)
 
-# In distributed mode, the crawler attribute under which the round's scheduler (the owner of the
-# Redis client) publishes the round's `crawler.distributed.connection.TeachingCopies` for the
-# parameter filter; here, so that a local crawl never imports Redis to look for it.
-TEACHING_COPIES_ATTRIBUTE = "newscrawl_teaching_copies"
-
 # Sent by a spider when a page requested as an article is not one, with arguments `url` and
 # `reason`; the incremental middleware remembers the page so that it is not fetched again soon.
 page_not_article = object()

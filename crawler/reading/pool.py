@@ -36,7 +36,6 @@ import fcntl
 import logging
 import pickle
 import sys
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -50,9 +49,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-_pools: weakref.WeakKeyDictionary[Crawler, ReadPool] = weakref.WeakKeyDictionary()
-
 
 class WorkerGone(Exception):
     """A worker process ended before answering."""
@@ -245,8 +241,6 @@ class ReadPool:
         self._workers: _Workers | None = None
         self._read_here = 0
         self._given_up = False
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-        _pools[crawler] = self
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReadPool:
@@ -256,12 +250,15 @@ class ReadPool:
             logger.info("EXTRACT_PROCESSES=%d needs the asyncio reactor (TWISTED_REACTOR); "
                         "pages are read in the crawl process", processes)
             processes = 0
-        return cls(crawler, processes, settings.getint("EXTRACT_PROCESSES_AFTER"))
+        pool = cls(crawler, processes, settings.getint("EXTRACT_PROCESSES_AFTER"))
+        crawler.signals.connect(pool.engine_stopped, signal=signals.engine_stopped)
+        return pool
 
     @classmethod
     def of(cls, crawler: Crawler) -> ReadPool:
-        """The crawl's pool; one that reads in process when the extension is not enabled."""
-        pool = _pools.get(crawler)
+        """The crawl's pool (`crawler.get_extension`); one that reads in process when the
+        extension is not enabled."""
+        pool = crawler.get_extension(cls)
         return pool if pool is not None else cls(crawler)
 
     async def read(self, job: PageJob, *, urgent: bool = False) -> PageReading:
