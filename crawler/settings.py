@@ -41,7 +41,6 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
-    "crawler.pipelines.dates.DatesPipeline": 200,
     # -a since / until: drops articles outside the window once their date is known
     "crawler.pipelines.window.DateWindowPipeline": 250,
     "crawler.pipelines.dedupe.DedupePipeline": 300,

@@ -1,8 +1,8 @@
 """Raw date strings as found on pages -> timezone-aware UTC datetimes.
 
-Two public functions: `normalise_date` (one string) and `resolve_item_dates` (the dates pipeline
-step for one item). Nothing here raises on bad page data: every failure is a `DateResult` with an
-`error`, so the caller can count it.
+Two public functions: `normalise_date` (one string) and `resolve_item_dates` (both dates of
+one item, where the page is read: `crawler.extract.article.article_item`). Nothing here raises
+on bad page data: every failure is a `DateResult` with an `error`, so the caller can count it.
 
 Order of attempts, cheapest first:
 

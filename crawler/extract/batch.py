@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawler.dates.normalise import resolve_item_dates
+from crawler.extract.article import article_item
 from crawler.extract.page import ArticlePage
 
 _OFFSET_RE = re.compile(r"(?:\d{2}:\d{2}(?::\d{1,2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2}|GMT|UTC)\s*$",
@@ -80,10 +80,8 @@ def extract_html(html: str | bytes, url: str, *, id: str | None = None,
     """One page's JSON-ready prediction (see the module docstring)."""
     fetched_at = fetched_at or datetime.now(UTC)
     page = ArticlePage(url, html, fetched_at=fetched_at)
-    item = page.to_item()
-    zone_name = item["timezone_hint"]
-    resolve_item_dates(item, language=item["language"], timezone=zone_name,
-                       fetched_at=fetched_at)
+    item, _ = article_item(page)
+    zone_name = item["timezone_hint"] = page.timezone_hint  # shown, for the one reading the output
     rules = item.get("date_source") or {}
     item["published_at"] = _iso(item["published_at"],
                                 _display_zone(item["published_raw"], zone_name,

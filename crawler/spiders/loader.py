@@ -38,10 +38,12 @@ class CatalogueSpiderLoader:
     `SPIDER_LOADER_CLASS`)."""
 
     def __init__(self, settings: BaseSettings) -> None:
-        if not settings.frozen:
-            # A command that builds no crawler process (`scrapy list`) has not had the add-on's
-            # first pass: the environment's SITES_FILE and checks hold for it too.
-            read_environment(settings)
+        # Scrapy builds the loader before the crawler process (`scrapy crawl` checks the spider
+        # name first) or without one (`scrapy list`): the add-on has not read the environment
+        # yet, and its SITES_FILE and checks hold here too. Scrapy hands a frozen copy.
+        settings = settings.copy()
+        settings.frozen = False
+        read_environment(settings)
         self._modules = SpiderLoader.from_settings(settings)
         try:
             catalogue = load_catalogue(catalogue_files(settings))
