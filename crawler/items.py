@@ -34,3 +34,6 @@ class ArticleItem(scrapy.Item):
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
     extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)
     timezone_hint = scrapy.Field()  # IANA name or "+01:00" guessed from the page; not stored
+    local_zone = scrapy.Field()  # the site's zone as the page names it (dates in UTC); not stored
+    published_local = scrapy.Field()  # ISO 8601 in the publisher's offset (dates pipeline)
+    updated_local = scrapy.Field()

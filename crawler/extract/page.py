@@ -710,6 +710,7 @@ class ArticlePage:
             "image_url": self.image_url,
             "fetched_at": self.fetched_at,
             "timezone_hint": self.timezone_hint,
+            "local_zone": self.local_zone,
             "extraction": self.extraction(),
         }
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 # Fields the extraction fills but the database does not keep.
-_TRANSIENT_FIELDS = ("timezone_hint",)
+_TRANSIENT_FIELDS = ("timezone_hint", "local_zone")
 
 
 def storable(item: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 # Process-wide: each kind of storage problem is worth one WARNING per process.
 _log_once = LogOnce(logger, suffix=" (further cases are not logged)")
 
-SCHEMA_VERSION = 2  # 2: the `extraction` sub-document (issue 14)
+SCHEMA_VERSION = 3  # 2: the `extraction` sub-document (issue 14); 3: `published_local` (issue 22)
 
 
 # Fields the store owns; everything else in a document comes from the item.
@@ -87,7 +87,7 @@ def prepare_document(document: Mapping[str, Any]) -> dict[str, Any]:
     for field in ("authors", "tags"):
         value = clean.get(field)
         clean[field] = [value] if isinstance(value, str) else list(value or [])
-    for field in ("published_at", "updated_at"):
+    for field in ("published_at", "updated_at", "published_local", "updated_local"):
         clean.setdefault(field, None)
     clean["text_language"] = text_language(clean.get("language"))
     return clean
