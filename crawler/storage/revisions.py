@@ -27,7 +27,7 @@ __all__ = ["REVISION_FIELDS", "Revision", "RevisionStore", "changed_fields"]
 # gave them, and when that version was fetched and became current.
 REVISION_FIELDS = (*HASHED_FIELDS, "published_raw", "published_local", "updated_at",
                    "updated_raw", "updated_local", "date_source", "content_hash", "fetched_at",
-                   "changed_at", "run_id")
+                   "changed_at", "last_seen_at", "run_id")
 
 
 def _same(old: Any, new: Any) -> bool:

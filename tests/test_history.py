@@ -1,0 +1,212 @@
+"""The record over time (issue 22): every superseded version kept, `newscrawl history`,
+`newscrawl migrate`, the publisher's local time beside the UTC dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.pipelines.validate import storable
+from crawler.storage.articles import ArticleStore
+from crawler.storage.documents import SCHEMA_VERSION
+from crawler.storage.revisions import RevisionStore
+from tests.conftest import FIXTURES
+
+URL = "https://news.example/articles/a"
+T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+BODY = "First paragraph.\n\nSecond paragraph, as first written.\n\nThird paragraph."
+
+
+def article(**fields: Any) -> dict[str, Any]:
+    base = {"url": URL, "source": "example", "title": "Old title", "body": BODY,
+            "authors": ["Ann"], "language": "en", "fetched_at": T0,
+            "published_at": T0 - dt.timedelta(hours=2),
+            "published_local": "2026-12-01T07:00:00+01:00",
+            "published_raw": {"text": "2026-12-01T07:00:00+01:00", "where": "meta"}}
+    return storable({**base, **fields})
+
+
+def stores(database: Any, cap: int = 20) -> tuple[ArticleStore, RevisionStore]:
+    revisions = RevisionStore(database, max_per_article=cap)
+    revisions.ensure_indexes()
+    return ArticleStore(database, revisions=revisions), revisions
+
+
+def write(store: ArticleStore, hours: int, **fields: Any) -> Any:
+    now = T0 + dt.timedelta(hours=hours)
+    return store.upsert_many([article(fetched_at=now, **fields)], run_id=f"run{hours}", now=now)
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+def test_a_changed_article_keeps_its_superseded_version_and_an_unchanged_one_adds_none(database):
+    store, revisions = stores(database)
+    write(store, 0)
+    write(store, 1)  # same content
+    assert revisions.count() == 0
+
+    result = write(store, 2, title="New title",
+                   body=BODY.replace("as first written", "corrected"),
+                   updated_at=T0 + dt.timedelta(hours=2))
+
+    assert result.updated == 1
+    current = database["articles"].find_one({"_id": URL})
+    assert current["title"] == "New title" and current["revision"] == 2
+    [old] = database["article_revisions"].find({})
+    assert old["_id"] == f"{URL}#1" and old["revision"] == 1
+    assert old["title"] == "Old title" and old["body"] == BODY
+    assert old["published_local"] == "2026-12-01T07:00:00+01:00"
+    assert old["changed_fields"] == ["title", "body"]
+    assert old["silent_edit"] is False  # the page declared a new update date
+    assert old["fetched_at"] == T0  # downloaded first, then seen unchanged at 1h
+    assert old["last_seen_at"] == T0 + dt.timedelta(hours=1)
+    assert old["superseded_at"] == T0 + dt.timedelta(hours=2)
+    write(store, 3, title="New title", body=BODY.replace("as first written", "corrected"),
+          updated_at=T0 + dt.timedelta(hours=2))  # unchanged again
+    assert revisions.count() == 1
+
+
+def test_a_change_without_a_new_update_date_is_a_silent_edit(database):
+    store, _ = stores(database)
+    write(store, 0, updated_at=T0)
+    write(store, 1, updated_at=T0, body=BODY + "\n\nA quietly added paragraph.")
+    write(store, 2, body=BODY)  # no update date at all
+
+    kept = list(database["article_revisions"].find({}, sort=[("revision", 1)]))
+    assert [(r["revision"], r["silent_edit"], r["changed_fields"]) for r in kept] == [
+        (1, True, ["body"]), (2, True, ["body"])]
+
+
+def test_revisions_are_capped_per_article_oldest_dropped_first(database):
+    store, revisions = stores(database, cap=2)
+    for n in range(5):
+        write(store, n, title=f"Title {n}")
+
+    assert [r["revision"] for r in revisions.history(URL)] == [3, 4]
+    assert database["articles"].find_one({"_id": URL})["revision"] == 5
+    assert [r["title"] for r in revisions.history(URL)] == ["Title 2", "Title 3"]
+
+
+def test_a_retried_batch_writes_each_revision_once(database):
+    store, revisions = stores(database)
+    write(store, 0)
+    # the batch is written again after a failure between the revision and the article write
+    database["articles"].update_one({"_id": URL}, {"$set": {"content_hash": "stale"}})
+    write(store, 1, title="New title")
+    database["articles"].update_one({"_id": URL}, {"$set": {"revision": 1}})
+    write(store, 1, title="Newer title")
+    assert revisions.count() == 1
+
+
+# --- newscrawl history -------------------------------------------------------------------------
+
+@pytest.fixture
+def edited(database: Any) -> Any:
+    store, _ = stores(database)
+    write(store, 0)
+    write(store, 5, title="New title", body=BODY.replace("as first written", "corrected"),
+          authors=["Ann", "Bob"])
+    return database
+
+
+def test_history_prints_the_old_and_new_title_and_the_changed_paragraph(edited, run_newscrawl):
+    result = run_newscrawl("history", URL)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"{URL}: 2 version(s)"
+    assert "revision 1 (superseded 2026-12-01T13:00:00Z" in result.stdout
+    assert "    - Old title\n    + New title\n" in result.stdout
+    assert "  authors:\n    - Ann\n    + Ann, Bob\n" in result.stdout
+    assert ("  body, paragraph 2:\n    - Second paragraph, as first written.\n"
+            "    + Second paragraph, corrected.\n") in result.stdout
+    assert "First paragraph" not in result.stdout  # unchanged paragraphs are not repeated
+    assert "revision 2 (current" in result.stdout
+
+
+def test_history_json_lists_versions_oldest_first_with_their_changes(edited, run_newscrawl):
+    result = run_newscrawl("history", "--json", URL)
+
+    assert result.returncode == 0, result.stderr
+    history = json.loads(result.stdout)
+    assert [v["revision"] for v in history["versions"]] == [1, 2]
+    assert [v["current"] for v in history["versions"]] == [False, True]
+    assert history["versions"][1]["changes"]["title"] == {"from": "Old title", "to": "New title"}
+    assert history["versions"][1]["changes"]["body"] == [{
+        "at": 2, "removed": ["Second paragraph, as first written."],
+        "added": ["Second paragraph, corrected."]}]
+    assert history["versions"][0]["changed_fields"] == ["title", "authors", "body"]
+    assert history["missing_revisions"] == []
+
+
+def test_history_of_an_unknown_url_is_one_line_and_exit_code_3(edited, run_newscrawl):
+    result = run_newscrawl("history", "https://news.example/never-stored")
+
+    assert result.returncode == 3
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "newscrawl history: no article stored under https://news.example/never-stored"]
+
+
+def test_history_says_which_revisions_are_gone_when_the_collection_was_emptied(
+        edited, run_newscrawl):
+    edited["article_revisions"].delete_many({})
+
+    result = run_newscrawl("history", URL)
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "revisions 1 are not kept" in result.stdout
+    assert result.stdout.splitlines()[0] == f"{URL}: 1 version(s)"
+
+
+# --- newscrawl migrate -------------------------------------------------------------------------
+
+def test_migrate_fills_the_local_dates_of_older_documents_once(database, run_newscrawl):
+    store, _ = stores(database)
+    write(store, 0)
+    paris = "https://news.example/articles/paris"
+    store.upsert_many([article(
+        url=paris, source="fixture_fr", published_at=dt.datetime(2023, 11, 21, 17, 5, tzinfo=dt.UTC),
+        published_raw={"text": "Publié le 21/11/2023 à 18h05", "where": "text:label"},
+        date_source={"published": "text:label/text-local-tz", "updated": None})],
+        run_id="r", now=T0)
+    database["articles"].update_many({}, {"$set": {"schema_version": 2},
+                                          "$unset": {"published_local": "", "updated_local": ""}})
+
+    first = run_newscrawl("migrate")
+    second = run_newscrawl("migrate")
+
+    assert first.returncode == 0, first.stderr
+    version = f"schema_version {SCHEMA_VERSION}"
+    assert first.stdout.strip() == f"migrated 2 articles to {version} (0 already at it)"
+    assert second.stdout.strip() == f"migrated 0 articles to {version} (2 already at it)"
+    docs = {d["url"]: d for d in database["articles"].find({})}
+    assert docs[URL]["published_local"] == "2026-12-01T07:00:00+01:00"  # the raw string's offset
+    assert docs[paris]["published_local"] == "2023-11-21T18:05:00+01:00"  # fixture_fr: Europe/Paris
+    assert docs[paris]["updated_local"] is None
+    assert {d["schema_version"] for d in docs.values()} == {SCHEMA_VERSION}
+
+
+# --- newscrawl extract --manifest keeps the ids -------------------------------------------------
+
+def test_extract_manifest_lines_carry_the_entry_id(run_newscrawl, tmp_path):
+    demo = Path(__file__).resolve().parent.parent / "crawler" / "demo_site"
+    expected = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())["articles"][:2]
+    manifest = tmp_path / "pages.jsonl"
+    manifest.write_text("".join(json.dumps({
+        "file": str(demo / a["path"].strip("/") / "index.html"),
+        "url": "https://www.techactu.example" + a["path"], "id": f"page-{n}"}) + "\n"
+        for n, a in enumerate(expected)))
+
+    result = run_newscrawl("extract", "--manifest", str(manifest))
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["id"] for d in lines] == ["page-0", "page-1"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d["published_local"])
+               for d in lines if d["published_at"])
