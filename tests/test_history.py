@@ -57,6 +57,8 @@ def test_a_changed_article_keeps_its_superseded_version_and_an_unchanged_one_add
     assert result.updated == 1
     current = database["articles"].find_one({"_id": URL})
     assert current["title"] == "New title" and current["revision"] == 2
+    # every other article was fetched again unchanged, the one dated "il y a 3 heures" included
+    # (its date, read again later, names a later instant): no revision for them
     [old] = database["article_revisions"].find({})
     assert old["_id"] == f"{URL}#1" and old["revision"] == 1
     assert old["title"] == "Old title" and old["body"] == BODY
@@ -210,3 +212,56 @@ def test_extract_manifest_lines_carry_the_entry_id(run_newscrawl, tmp_path):
     assert [d["id"] for d in lines] == ["page-0", "page-1"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d["published_local"])
                for d in lines if d["published_at"])
+
+
+# --- end to end: an article edited on the site between two crawls ----------------------------
+
+EDITED = "free-lance-sa-nouvelle-freebox-ultra"
+OLD_TITLE = "Free lance sa nouvelle Freebox Ultra avec le Wi-Fi 7"
+NEW_TITLE = "Freebox Ultra : Free corrige son prix"
+
+
+def edit_on_disk(root: Path) -> None:
+    """The publisher corrects the title, one paragraph, and says when (article:modified_time)."""
+    page = root / "articles" / EDITED / "index.html"
+    html = page.read_text()
+    assert OLD_TITLE in html and "facturé 49,99 euros" in html
+    html = html.replace(OLD_TITLE, NEW_TITLE).replace("facturé 49,99 euros", "facturé 39,99 euros")
+    html = html.replace('<meta property="og:title"', '<meta property="article:modified_time" '
+                        'content="2023-11-22T09:30:00+01:00">\n<meta property="og:title"', 1)
+    page.write_text(html)
+
+
+@pytest.mark.slow
+def test_an_article_edited_on_the_site_keeps_its_old_version_and_history_shows_the_change(
+        site_copy, run_scrapy, run_newscrawl, database):
+    site, root = site_copy
+    first = run_scrapy("crawl", "fixture_fr", site=site)
+    assert first.returncode == 0, first.stderr[-2000:]
+    stored = {d["url"]: d for d in database["articles"].find({})}
+    url = next(u for u in stored if u.endswith(f"/articles/{EDITED}"))
+    assert stored[url]["published_local"] == "2023-11-21T18:05:00+01:00"  # "Publié le ... 18h05"
+    assert stored[url]["published_at"] == dt.datetime(2023, 11, 21, 17, 5, tzinfo=dt.UTC)
+    edit_on_disk(root)
+
+    second = run_scrapy("crawl", "fixture_fr", "-a", "full=1", site=site)
+
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"/articles/{EDITED}" in second.requests
+    current = database["articles"].find_one({"_id": url})
+    assert current["title"] == NEW_TITLE and current["revision"] == 2
+    assert current["updated_local"] == "2023-11-22T09:30:00+01:00"
+    # every other article was fetched again unchanged: no revision for them
+    # every other article was fetched again unchanged, the one dated "il y a 3 heures" included
+    # (its date, read again later, names a later instant): no revision for them
+    [old] = database["article_revisions"].find({})
+    assert old["url"] == url and old["revision"] == 1 and old["title"] == OLD_TITLE
+    assert "facturé 49,99 euros" in old["body"]
+    assert old["changed_fields"] == ["title", "body"] and old["silent_edit"] is False
+    assert old["superseded_by_run"] == current["run_id"]
+
+    shown = run_newscrawl("history", url)
+
+    assert shown.returncode == 0, shown.stderr
+    assert f"    - {OLD_TITLE}\n    + {NEW_TITLE}\n" in shown.stdout
+    assert re.search(r"    - .*facturé 49,99 euros.*\n    \+ .*facturé 39,99 euros", shown.stdout)

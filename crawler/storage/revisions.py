@@ -19,7 +19,7 @@ from pymongo import ASCENDING, DESCENDING, DeleteMany, UpdateOne
 from pymongo.database import Database
 
 from crawler.storage.connection import connection_errors_as_unavailable
-from crawler.storage.documents import HASHED_FIELDS
+from crawler.storage.documents import HASHED_FIELDS, relative_date
 
 __all__ = ["REVISION_FIELDS", "Revision", "RevisionStore", "changed_fields"]
 
@@ -48,7 +48,9 @@ def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     >>> changed_fields({"title": "a", "tags": ["x"]}, {"title": "b", "tags": ("x",)})
     ['title']
     """
-    return [field for field in HASHED_FIELDS if not _same(old.get(field), new.get(field))]
+    relative = relative_date(old) and relative_date(new)  # not a change: see content_hash
+    return [field for field in HASHED_FIELDS if not _same(old.get(field), new.get(field))
+            and not (relative and field == "published_at")]
 
 
 @dataclass(frozen=True)
