@@ -265,3 +265,40 @@ def test_an_article_edited_on_the_site_keeps_its_old_version_and_history_shows_t
     assert shown.returncode == 0, shown.stderr
     assert f"    - {OLD_TITLE}\n    + {NEW_TITLE}\n" in shown.stdout
     assert re.search(r"    - .*facturé 49,99 euros.*\n    \+ .*facturé 39,99 euros", shown.stdout)
+
+
+# --- the publisher's local time ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "timezone", "local"), [
+    ("2024-05-16T11:26:10+02:00", None, "2024-05-16T11:26:10+02:00"),  # the page's own offset
+    ("2024-05-16T09:26:10Z", "America/New_York", "2024-05-16T05:26:10-04:00"),  # the site's zone
+    ("16/05/2024 à 11h26", "Europe/Paris", "2024-05-16T11:26:00+02:00"),
+    ("Thu, 16 May 2024 11:26:10 +0200", "Asia/Tokyo", "2024-05-16T11:26:10+02:00"),
+    ("2024-05-16", "Europe/Paris", "2024-05-16T00:00:00"),  # a day, not an instant
+])
+def test_resolved_dates_keep_the_publishers_offset(raw, timezone, local):
+    from crawler.dates.normalise import resolve_item_dates
+
+    item = {"published_raw": {"text": raw, "where": "meta"}, "updated_raw": None}
+    resolve_item_dates(item, language="fr", timezone=timezone, fetched_at=T0)
+
+    assert item["published_local"] == local
+    if local[-6] in "+-":
+        assert dt.datetime.fromisoformat(local) == item["published_at"]
+    assert item["updated_local"] is None
+
+
+def test_a_date_without_offset_on_a_site_without_time_zone_is_said_once(monkeypatch, caplog):
+    from crawler.dates import local as local_module
+    from crawler.dates.normalise import resolve_item_dates
+
+    monkeypatch.setattr(local_module, "_told_no_zone", False)
+    for n in range(3):
+        item = {"url": f"https://example.com/{n}", "source": "example.com",
+                "published_raw": {"text": "2024-05-16 11:26", "where": "meta"}}
+        resolve_item_dates(item, language="en", timezone=None, fetched_at=T0)
+        assert item["published_local"] == "2024-05-16T11:26:00+00:00"
+
+    said = [r for r in caplog.records if "no time zone" in r.getMessage()]
+    assert len(said) == 1 and "example.com" in said[0].getMessage()
+    assert said[0].exc_info is None

@@ -105,8 +105,12 @@ class RevisionStore:
         if not revisions or self.max_per_article <= 0:
             return 0
         documents = [self.document(r, now=now, run_id=run_id) for r in revisions]
+        # `_id` only in the filter: MongoDB takes it from there on insert (naming it in
+        # `$setOnInsert` too is refused by some server versions).
         self.collection.bulk_write([
-            UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in documents
+            UpdateOne({"_id": d["_id"]},
+                      {"$setOnInsert": {k: v for k, v in d.items() if k != "_id"}}, upsert=True)
+            for d in documents
         ], ordered=False)
         latest: dict[str, int] = {}
         for d in documents:
