@@ -384,7 +384,7 @@ def test_item_has_exactly_the_item_fields():
     assert set(item) == {
         "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
         "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
-        "fetched_at", "timezone_hint", "extraction",
+        "fetched_at", "timezone_hint", "local_zone", "extraction",
     }
     assert item["fetched_at"] is fetched
     assert item["section"] == "tech"

@@ -118,7 +118,9 @@ def write_text(result: Mapping[str, Any], stream: IO[str]) -> None:
 
 
 def _ranges(numbers: Sequence[int]) -> str:
-    """>>> _ranges([1, 2, 3, 5])
+    """Revision numbers as spans.
+
+    >>> _ranges([1, 2, 3, 5])
     '1-3, 5'
     """
     spans: list[list[int]] = []
