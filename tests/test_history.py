@@ -84,6 +84,23 @@ def test_a_change_without_a_new_update_date_is_a_silent_edit(database):
         (1, True, ["body"]), (2, True, ["body"])]
 
 
+def test_a_relative_date_read_again_later_is_no_change_and_keeps_its_first_reading(database):
+    store, revisions = stores(database)
+    relative = {"date_source": {"published": "html:date-class/relative", "updated": None},
+                "published_raw": {"text": "il y a 3 heures", "where": "html:date-class"}}
+    write(store, 0, **relative, published_at=T0 - dt.timedelta(hours=3))
+    write(store, 2, **relative, published_at=T0 - dt.timedelta(hours=1))  # same page, 2 h later
+    assert revisions.count() == 0
+
+    write(store, 48, **relative, published_at=T0 - dt.timedelta(days=1), title="New title")
+
+    current = database["articles"].find_one({"_id": URL})
+    assert current["title"] == "New title" and current["revision"] == 2
+    assert current["published_at"] == T0 - dt.timedelta(hours=3)
+    [old] = revisions.history(URL)
+    assert old["changed_fields"] == ["title"]
+
+
 def test_revisions_are_capped_per_article_oldest_dropped_first(database):
     store, revisions = stores(database, cap=2)
     for n in range(5):

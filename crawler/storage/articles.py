@@ -28,6 +28,7 @@ from crawler.storage.documents import (
     WriteResult,
     first_insert,
     prepare_document,
+    relative_date,
     written_fields,
 )
 from crawler.storage.queries import READER_INDEXES, TEXT_INDEX
@@ -126,9 +127,11 @@ class ArticleStore:
         if not documents:
             return WriteResult()
         stored = {
-            d["_id"]: d.get("content_hash")
+            d["_id"]: d
             for d in self.collection.find(
-                {"_id": {"$in": [doc["url"] for doc in documents]}}, {"_id": 1, "content_hash": 1},
+                {"_id": {"$in": [doc["url"] for doc in documents]}},
+                {"_id": 1, "content_hash": 1, "published_at": 1, "published_local": 1,
+                 "date_source": 1},
             )
         }
         operations: list[UpdateOne] = []
@@ -147,9 +150,14 @@ class ArticleStore:
                     {"$set": {**fields, "changed_at": now}, "$setOnInsert": first_insert(now)},
                     upsert=True,
                 ))
-            elif stored[url] != document.get("content_hash"):
+            elif stored[url].get("content_hash") != document.get("content_hash"):
                 updated += 1
                 superseded.append((document, fields.get("updated_at")))
+                if relative_date(document) and relative_date(stored[url]):
+                    # "il y a 3 heures" read again later is vaguer ("il y a 2 jours"): the
+                    # first reading stays (the date is not part of the content hash either)
+                    fields["published_at"] = stored[url].get("published_at")
+                    fields["published_local"] = stored[url].get("published_local")
                 if fields.get("updated_at") is None:
                     fields["updated_at"] = document.get("fetched_at") or now
                 operations.append(UpdateOne(
