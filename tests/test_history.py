@@ -319,3 +319,39 @@ def test_a_date_without_offset_on_a_site_without_time_zone_is_said_once(monkeypa
     said = [r for r in caplog.records if "no time zone" in r.getMessage()]
     assert len(said) == 1 and "example.com" in said[0].getMessage()
     assert said[0].exc_info is None
+
+
+# --- settings and failures -----------------------------------------------------------------------
+
+def test_the_crawls_revision_store_follows_the_settings(database, mongo_uri):
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.database import DatabaseOwner
+
+    crawler = get_crawler(settings_dict={
+        "MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
+        "ADDONS": {"crawler.addon.NewscrawlAddon": 0},
+        "EXTENSIONS": {"crawler.extensions.database.DatabaseOwner": 0},
+        "MONGO_REVISIONS_COLLECTION": "history_of_articles", "REVISIONS_MAX_PER_ARTICLE": "1"})
+    owner = crawler.get_extension(DatabaseOwner)
+    try:
+        assert owner.articles.revisions is owner.revisions
+        for n in range(3):
+            write(owner.articles, n, title=f"Title {n}")
+        assert [r["title"] for r in database["history_of_articles"].find({})] == ["Title 1"]
+        keys = [i["key"] for i in database["history_of_articles"].index_information().values()]
+        assert [("url", 1), ("revision", 1)] in keys
+    finally:
+        owner.engine_stopped()
+
+
+@pytest.mark.parametrize("command", [("history", URL), ("migrate",)])
+def test_history_and_migrate_without_a_database_say_so_in_one_line(run_newscrawl, command):
+    closed = {"MONGO_URI": "mongodb://127.0.0.1:9/", "MONGO_TIMEOUT_MS": "300"}
+
+    result = run_newscrawl(*command, env=closed)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"newscrawl {command[0]}: cannot reach MongoDB at")
