@@ -165,6 +165,11 @@ SETTINGS: dict[str, Setting] = {
     # Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.
     "RUN_TIME_LIMIT": Setting(1500, int),
     "LOCK_DIR": Setting(""),  # empty: $VAR_DIR/locks
+    # Superseded versions of changed articles (crawler/storage/revisions.py), and how many are
+    # kept per article, the oldest dropped first; 0 keeps none.
+    "MONGO_REVISIONS_COLLECTION": Setting("article_revisions", pattern=_COLLECTION,
+                                          meaning=_COLLECTION_MEANING),
+    "REVISIONS_MAX_PER_ARTICLE": Setting(20, int, 0),
     # Distributed mode (README "Scaling out"): REDIS_URL set = every worker with the same
     # REDIS_URL, MONGO_URI and catalogue shares one crawl per site; unset, the rest is ignored and
     # Redis is never imported.

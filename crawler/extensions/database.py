@@ -40,6 +40,7 @@ from crawler.storage.articles import ArticleStore
 from crawler.storage.connection import connect
 from crawler.storage.embedded import EmbeddedServer
 from crawler.storage.params import ParamStore
+from crawler.storage.revisions import RevisionStore
 from crawler.storage.runs import RunStore
 
 if TYPE_CHECKING:
@@ -105,6 +106,12 @@ def open_database(settings: BaseSettings) -> Database[dict[str, Any]]:
     return _clients.get(settings)
 
 
+def revision_store(database: Database[dict[str, Any]], settings: BaseSettings) -> RevisionStore:
+    """The revisions collection as the settings name and cap it (crawls and operator commands)."""
+    return RevisionStore(database, settings.get("MONGO_REVISIONS_COLLECTION"),
+                         max_per_article=settings.getint("REVISIONS_MAX_PER_ARTICLE"))
+
+
 def needs_database(settings: BaseSettings) -> bool:
     """Whether a crawl with these settings has a database owner."""
     return any(str(path).endswith(OWNER_PATH) or getattr(path, "__name__", "") == "DatabaseOwner"
@@ -122,9 +129,12 @@ class DatabaseOwner:
         self._articles: ArticleStore | None = None
         self._runs: RunStore | None = None
         self._params: ParamStore | None = None
+        self._revisions: RevisionStore | None = None
         if database is not None:
             settings = crawler.settings
-            self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
+            self._revisions = revision_store(database, settings)
+            self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"),
+                                          revisions=self._revisions)
             self._runs = RunStore(database, settings.get("MONGO_RUNS_COLLECTION"))
             self._params = ParamStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -147,6 +157,7 @@ class DatabaseOwner:
         owner._articles.ensure_schema()
         owner._runs.ensure_indexes()
         owner._params.ensure_indexes()
+        owner.revisions.ensure_indexes()
         return owner
 
     @classmethod
@@ -176,6 +187,12 @@ class DatabaseOwner:
         """The URL parameters learnt from the sites (`crawler.links.params`), shared by every crawl."""
         assert self._params is not None, "no database: ask through DatabaseOwner.of(crawler)"
         return self._params
+
+    @property
+    def revisions(self) -> RevisionStore:
+        """Superseded versions of changed articles; the article store writes them (issue 22)."""
+        assert self._revisions is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._revisions
 
     def spider_opened(self) -> None:
         if self.database is None:
