@@ -36,8 +36,10 @@ from crawler.errors import DatabaseUnavailable
 from crawler.storage.articles import ArticleStore
 from crawler.storage.connection import connect
 from crawler.storage.embedded import EmbeddedServer
+from crawler.storage.listings import ListingStore
 from crawler.storage.params import ParamStore
 from crawler.storage.runs import RunStore
+from crawler.storage.validators import ValidatorStore
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -124,11 +126,15 @@ class DatabaseOwner:
         self._articles: ArticleStore | None = None
         self._runs: RunStore | None = None
         self._params: ParamStore | None = None
+        self._listings: ListingStore | None = None
+        self._validators: ValidatorStore | None = None
         if database is not None:
             settings = crawler.settings
             self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
             self._runs = RunStore(database, settings.get("MONGO_RUNS_COLLECTION"))
             self._params = ParamStore(database)
+            self._listings = ListingStore(database)
+            self._validators = ValidatorStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         _owners[crawler] = self
@@ -150,6 +156,8 @@ class DatabaseOwner:
         owner._articles.ensure_schema()
         owner._runs.ensure_indexes()
         owner._params.ensure_indexes()
+        owner.listings.ensure_indexes()
+        owner.validators.ensure_indexes()
         return owner
 
     @classmethod
@@ -178,6 +186,18 @@ class DatabaseOwner:
         """The URL parameters learnt from the sites (`crawler.links.params`), shared by every crawl."""
         assert self._params is not None, "no database: ask through DatabaseOwner.of(crawler)"
         return self._params
+
+    @property
+    def listings(self) -> ListingStore:
+        """What each listing page gave lately (crawler.storage.listings), shared by workers."""
+        assert self._listings is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._listings
+
+    @property
+    def validators(self) -> ValidatorStore:
+        """The ETag / Last-Modified of the pages fetched (crawler.storage.validators)."""
+        assert self._validators is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._validators
 
     def spider_opened(self) -> None:
         if self.database is None:

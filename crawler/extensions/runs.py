@@ -98,6 +98,15 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
                         - int(stats.get("robotstxt/response_status_count/200", 0)),
         "section_article_links": sections,
         "fallback_sections": fallback,
+        # re-runs (crawler/middlewares/conditional.py, incremental.py): requests that carried
+        # validators, pages the server said had not changed (304), articles re-fetched because a
+        # source said they changed or by the age schedule, listings skipped by their back-off
+        "revisits": {"conditional": int(stats.get("conditional/sent", 0)),
+                     "not_modified": int(stats.get("conditional/not_modified", 0)),
+                     "unexpected_304": int(stats.get("conditional/unexpected_304", 0)),
+                     "refresh_changed": int(stats.get("incremental/refresh/changed", 0)),
+                     "refresh_age": int(stats.get("incremental/refresh/age", 0)),
+                     "listings_backed_off": int(stats.get("listings/backed_off", 0))},
     }
 
 

@@ -10,6 +10,13 @@ already scheduled in this run (`_scheduled_articles` is the run's seen-set, shar
 listings). Articles found without a date are windowed after extraction by
 `crawler.pipelines.window.DateWindowPipeline`.
 
+Every request carries the date at which its source says the article last changed
+(`listing_lastmod`: a sitemap's lastmod, a feed entry's updated else published date). A link
+already scheduled by another source is yielded again (`repeated`) when it carries such a date:
+the incremental middleware, which may have dropped the first request as stored and unchanged,
+then sees that this source says it changed after our last fetch (issue 23: a section page
+scheduled the five edited articles first, and their sitemap lastmods were never looked at).
+
 Sitemap indexes are followed newest first, at most DISCOVERY_MAX_SITEMAPS children each and
 DISCOVERY_MAX_SITEMAP_DEPTH levels deep; children last modified before `since`, and those named
 like taxonomy sitemaps (category-, tag-, author-, page-sitemap), are not downloaded.
@@ -208,7 +215,8 @@ class DiscoveryMixin:
             return
         self._stats.inc_value("discovery/feed_entries", len(entries))
         for entry in entries:
-            yield from self._discovered(entry.url, entry.published, via="feed", trusted=True)
+            yield from self._discovered(entry.url, entry.published, via="feed", trusted=True,
+                                        listing_lastmod=entry.updated or entry.published)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         text = response.body.decode("utf-8", errors="replace")
@@ -283,7 +291,14 @@ class DiscoveryMixin:
                          date.isoformat() if date else "?", self.date_window.describe(), canonical)
             return
         if canonical in self._scheduled_articles:
-            stats.inc_value("discovery/rejected/repeated")
+            if meta.get("listing_lastmod") is None:
+                stats.inc_value("discovery/rejected/repeated")
+                return
+            # scheduled by another source, maybe dropped there as unchanged: this one's date
+            # may say otherwise (the incremental middleware lets a URL through once at most)
+            stats.inc_value("discovery/repeated_with_date")
+            yield self.discovery_article_request(canonical, via=via, listing_date=date,
+                                                 repeated=True, **meta)
             return
         if len(self._scheduled_articles) >= self.discovery_max_articles():
             stats.inc_value("discovery/max_articles_reached")
