@@ -104,6 +104,8 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "revisits": {"conditional": int(stats.get("conditional/sent", 0)),
                      "not_modified": int(stats.get("conditional/not_modified", 0)),
                      "unexpected_304": int(stats.get("conditional/unexpected_304", 0)),
+                     "unstable_etag": int(stats.get("conditional/unstable_etag", 0)),
+                     "future_last_modified": int(stats.get("conditional/future_last_modified", 0)),
                      "refresh_changed": int(stats.get("incremental/refresh/changed", 0)),
                      "refresh_age": int(stats.get("incremental/refresh/age", 0)),
                      "listings_backed_off": int(stats.get("listings/backed_off", 0))},

@@ -48,6 +48,6 @@ TEACHING_COPIES_ATTRIBUTE = "newscrawl_teaching_copies"
 page_not_article = object()
 
 # Sent by crawler.middlewares.conditional when the server answered 304 Not Modified to a request
-# that carried our validators, with arguments `url` and `kind` (a `Kind`): the page was seen,
+# that carried our validators, with arguments `url`, `kind` (a `Kind`) and `request`: the page was seen,
 # unchanged, and not parsed; the incremental middleware counts it as a visit that gave nothing.
 page_not_modified = object()

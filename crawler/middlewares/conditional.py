@@ -3,8 +3,8 @@
 `ConditionalRequestMiddleware` (a downloader middleware) keeps the validators (`ETag`,
 `Last-Modified`) of every listing, feed, sitemap and article it sees answered with a 200
 (`crawler.storage.validators`), and sends them back on the next visit (`If-None-Match`,
-`If-Modified-Since`): listings, feeds and sitemaps every time, an article when it is re-fetched
-(`refresh`). A 304 to such a request is "seen, unchanged": it is counted, the incremental
+`If-Modified-Since`): listings, feeds and sitemaps every time (robots.txt never: it names
+sitemaps without saying whether they changed), an article when it is re-fetched (`refresh`). A 304 to such a request is "seen, unchanged": it is counted, the incremental
 middleware is told (`crawler.links.kinds.page_not_modified`) and the request ends there
 (`IgnoreRequest`, which Scrapy neither logs nor counts as an error), so the page is not parsed.
 
@@ -96,6 +96,10 @@ class ConditionalRequestMiddleware:
         kind = Kind.of(request)
         if kind is None or request.meta.get("unconditional") or self._full_run():
             return
+        if request.url.endswith("/robots.txt"):
+            # it names sitemaps without saying whether they changed: an unchanged robots.txt
+            # must not hide them (and it is a few hundred bytes)
+            return
         record = self._validators(request, kind)
         if not record:
             return
@@ -139,7 +143,8 @@ class ConditionalRequestMiddleware:
             self.stats.inc_value("conditional/not_modified")
             self.stats.inc_value(f"conditional/not_modified/{kind.value}")
             logger.debug("not modified: %s", request.url)
-            self.crawler.signals.send_catch_log(page_not_modified, url=request.url, kind=kind)
+            self.crawler.signals.send_catch_log(page_not_modified, url=request.url, kind=kind,
+                                                request=request)
             raise IgnoreRequest(f"not modified: {request.url}")
         self.stats.inc_value("conditional/unexpected_304")
         if not request.meta.get("unconditional"):

@@ -107,15 +107,26 @@ class IncrementalMiddleware:
             yield request
         spider = self.crawler.spider
         make = getattr(spider, "discovery_article_request", None)
-        if spider is None or make is None or self._full_run() or not self.refresh_ages:
+        if spider is None or make is None or self._full_run():
             return
         now = dt.datetime.now(dt.UTC)
+        since = now - (self.refresh_ages[-1] if self.refresh_ages else dt.timedelta(0))
         try:
-            recent = await maybe_deferred_to_future(threads.deferToThread(
-                self.store.published_since, run_key(spider), now - self.refresh_ages[-1]))
+            recent, listings = await maybe_deferred_to_future(threads.deferToThread(
+                self._start_lookups, run_key(spider), since))
         except DatabaseUnavailable as exc:
             logger.warning("cannot look up the articles due for a re-fetch (%s)", exc)
             return
+        feed_request = getattr(spider, "discovery_feed_request", None)
+        for listing in listings:  # a feed gone for REJECTED_RECHECK_DAYS is not asked again
+            visited = listing.get("visited_at")
+            recent_visit = isinstance(visited, dt.datetime) and (
+                _aware(visited) >= now - self.rejected_recheck)
+            if (listing.get("kind") == Kind.FEED.value and feed_request is not None
+                    and recent_visit):
+                request = feed_request(listing["_id"])
+                if request is not None:
+                    yield request
         for known in recent:
             key = known.get("url")
             if not key or key in self._passed or not self._due_for_refresh(known, now):
@@ -125,6 +136,12 @@ class IncrementalMiddleware:
             self.stats.inc_value("incremental/refresh")
             self.stats.inc_value("incremental/refresh/age")
             yield make(key, via="age", refresh=True)
+
+    def _start_lookups(self, source: str, since: dt.datetime
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        recent = self.store.published_since(source, since) if self.refresh_ages else []
+        listings = self.listings.of_source(source) if self.listings is not None else []
+        return recent, listings
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         kind = Kind.of(response)
@@ -138,13 +155,15 @@ class IncrementalMiddleware:
     def page_not_article(self, url: str, reason: str) -> None:
         self._remember_rejected(url, reason)
 
-    def page_not_modified(self, url: str, kind: Kind) -> None:
+    def page_not_modified(self, url: str, kind: Kind, request: Request | None = None) -> None:
         """A 304 to our validators: an article seen unchanged, a listing that gave nothing."""
         if kind is Kind.ARTICLE:
             self._unchanged.append(canonical_url(url) or url)
         else:
             self.stats.inc_value("listings/not_modified")
-            self._visits.append(ListingVisit(url, kind.value, changed=False, new=0))
+            home = request is not None and request.meta.get("feed_home")
+            self._visits.append(ListingVisit(url, "page" if home else kind.value, changed=False,
+                                             new=0))
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         if response is None:
@@ -259,7 +278,9 @@ class IncrementalMiddleware:
                 logger.debug("skipped, already stored: %s", output.url)
         kind = Kind.of(response)
         if kind in _LISTING_KINDS:
-            self._visits.append(ListingVisit(response.url, kind.value if kind else "", True, new))
+            # the home page read for the feeds it declares is not itself a feed to revisit
+            role = "page" if response.meta.get("feed_home") else (kind.value if kind else "")
+            self._visits.append(ListingVisit(response.url, role, True, new))
             if len(self._visits) >= 100:
                 self._flush_visits()
         if kind is Kind.ARTICLE:

@@ -181,10 +181,18 @@ class DiscoveryMixin:
             home = self.discovery_home()
             if home:  # may also be a section page: fetched again, for its <head>
                 yield make_request(Kind.FEED, home, self.parse_home_feeds, section=None,
-                                   dont_filter=True)
+                                   dont_filter=True, feed_home=True)
         if "sitemaps" in self.sources:
             for url in self.discovery_sitemaps():
                 yield self._sitemap_request(url, depth=0)
+
+    def discovery_feed_request(self, url: str) -> scrapy.Request | None:
+        """A feed found in an earlier run (crawler.middlewares.incremental asks at start): read
+        every run, even when the page that declares it answers 304 and is not read."""
+        if "feeds" not in self.sources or not on_domains(url, self.discovery_domains()):
+            return None
+        self._stats.inc_value("discovery/feeds_known")
+        return make_request(Kind.FEED, url, self.parse_feed, section=None)
 
     def _sitemap_request(self, url: str, *, depth: int) -> scrapy.Request:
         if url.rstrip("/").endswith("/robots.txt"):
