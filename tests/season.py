@@ -71,7 +71,8 @@ class RunCost:
 
 
 def crawl_news(site: StaticSite, env: Mapping[str, str], cwd: Path, *args: str,
-               python: str = "python", timeout: float = 600) -> tuple[subprocess.CompletedProcess[str], RunCost]:
+               python: str = "python", timeout: float = 600
+               ) -> tuple[subprocess.CompletedProcess[str], RunCost]:
     """One `scrapy crawl news` of the site, as cron runs it; its cost from the access log."""
     before = len(site.accesses())
     proc = subprocess.run([python, "-m", "scrapy", "crawl", "news", "-a",
