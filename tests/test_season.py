@@ -91,7 +91,7 @@ def test_a_server_answering_304_without_validators_loses_no_article(tmp_path, mo
     season = small_season(tmp_path)
     env = crawl_env(mongo_uri, database_name, tmp_path)
     with StaticSite(season.root, quirks={"wrong_304"}) as broken:
-        proc, cost = crawl_news(broken, env, ROOT, python=sys.executable)
+        proc, _ = crawl_news(broken, env, ROOT, python=sys.executable)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert "answered 304 Not Modified to a request without validators" in proc.stderr
     assert database["articles"].count_documents({}) == 0
