@@ -6,7 +6,8 @@
 `If-Modified-Since`): listings, feeds and sitemaps every time (robots.txt never: it names
 sitemaps without saying whether they changed), an article when it is re-fetched (`refresh`).
 A 304 to such a request is "seen, unchanged": it is counted, the incremental middleware is
-told (`crawler.links.kinds.page_not_modified`) and the request ends there (`IgnoreRequest`, which Scrapy neither logs nor counts as an error), so the page is not parsed.
+told (`crawler.links.kinds.page_not_modified`) and the request ends there (`IgnoreRequest`,
+which Scrapy neither logs nor counts as an error), so the page is not parsed.
 
 Not a cache (Scrapy's HttpCacheMiddleware keeps bodies; nothing here needs one): only the
 validators are kept, a few hundred bytes a page.
