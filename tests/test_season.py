@@ -8,6 +8,8 @@ the server's own access log: requests, article pages downloaded (200), bytes.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
 import sys
 from typing import Any
 
@@ -75,7 +77,21 @@ def test_a_season_of_cron_runs_costs_the_site_only_what_changed(tmp_path, mongo_
     paths = stored_paths(database)
     assert len(paths) == len(set(paths)) == 410  # nothing stored twice
     assert all(ARTICLE_PATH.match(p) for p in paths)  # nothing that is not an article
-    assert database["listings"].count_documents({}) > 0
+
+    # the operator's view of the listings: the sitemap every run, quiet tag pages backed off
+    [source] = database["listings"].distinct("source")
+    view = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites", "--listings", source],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert view.returncode == 0, view.stderr
+    rows = {line.split()[0].split(str(site.port), 1)[-1]: line for line in view.stdout.splitlines()
+            if line.startswith("http")}
+    assert rows["/sitemap.xml"].endswith("every run")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d$", rows["/tag/ia/"])  # backed off until then
+    assert re.search(r"listing\(s\), \d+ backed off", view.stdout)
+    unknown = subprocess.run([sys.executable, "-m", "crawler.cli.main", "sites", "--listings",
+                              "nosuchsite"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert unknown.returncode == 1 and len(unknown.stderr.strip().splitlines()) == 1
 
 
 def small_season(tmp_path: Any) -> SeasonSite:
