@@ -46,10 +46,13 @@ class SeasonSite:
 
     def edit_newest(self, number: int, at: dt.datetime) -> list[GenArticle]:
         """Edit the `number` newest articles at `at`; returns them."""
-        newest = self.articles[:number]
-        self.edited.update({a.path: at for a in newest})
+        return self.edit(self.articles[:number], at)
+
+    def edit(self, articles: Sequence[GenArticle], at: dt.datetime) -> list[GenArticle]:
+        """Edit these articles at `at` (their first paragraph, dateModified, sitemap lastmod)."""
+        self.edited.update({a.path: at for a in articles})
         self.write()
-        return newest
+        return list(articles)
 
 
 @dataclass(frozen=True)
