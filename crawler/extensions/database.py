@@ -7,6 +7,7 @@
 
       owner = DatabaseOwner.of(crawler)        # in a component's from_crawler
       owner.articles, owner.runs, owner.params # ArticleStore, RunStore, ParamStore on the one client
+      owner.listings, owner.validators        # ListingStore, ValidatorStore (issue 23: re-runs)
 
   When the database cannot be reached, the owner logs one line (password masked), marks the run
   failed and stops the crawl with `CloseSpider("database_unavailable")` when the spider opens;
