@@ -38,7 +38,8 @@ def merge_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 _FIGURES = ("requests", "responses", "responses_by_status", "articles", "dropped",
-            "date_parse_failures", "errors", "download_errors", "section_article_links")
+            "date_parse_failures", "errors", "download_errors", "section_article_links",
+            "revisits")
 
 
 class RoundRunRecorder(RunRecorder):
