@@ -87,6 +87,10 @@ def test_second_run_downloads_no_known_article(site_copy, run_scrapy, database):
     # both first pages were asked for with their validators and answered 304: not even parsed
     assert record["revisits"]["not_modified"] == 2
     assert [a.status for a in site.accesses()[-2:]] == [304, 304]
+    # unchanged fronts keep their link counts in the record: the next run's layout check has them
+    first_record = database["crawl_runs"].find_one({}, sort=[("started_at", 1)])
+    assert record["section_article_links"] == first_record["section_article_links"]
+    assert all(v > 0 for v in record["section_article_links"].values())
     # both sections' first pages were fetched; their next pages were not (nothing new on page 1)
     assert sorted(listing_paths(second.requests)) == ["/actualites/", "/jeux/"]
 

@@ -63,7 +63,7 @@ class RoundRunRecorder(RunRecorder):
     def spider_closed(self, spider: Spider, reason: str) -> None:
         finished_at = dt.datetime.now(dt.UTC)
         stats = self.stats.get_stats()
-        figures = summarise_stats(stats)
+        figures = summarise_stats(stats, self.previous)
         figures["recovered_requests"] = int(stats.get("distributed/recovered", 0))
         nothing_to_do = reason == "finished" and figures["requests"] == 0
         failure = None if nothing_to_do else judge_run(figures, reason, self.previous,

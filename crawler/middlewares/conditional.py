@@ -143,6 +143,9 @@ class ConditionalRequestMiddleware:
         if request.meta.get("conditional"):
             self.stats.inc_value("conditional/not_modified")
             self.stats.inc_value(f"conditional/not_modified/{kind.value}")
+            if kind is Kind.SECTION and request.meta.get("page") == 1 and request.meta.get("section"):
+                # its links are those of the last run (the run record's layout check needs them)
+                self.stats.inc_value(f"listing/section_unchanged/{request.meta['section']}")
             logger.debug("not modified: %s", request.url)
             self.crawler.signals.send_catch_log(page_not_modified, url=request.url, kind=kind,
                                                 request=request)
