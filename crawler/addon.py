@@ -153,10 +153,14 @@ SETTINGS: dict[str, Setting] = {
     "DISCOVERY_MAX_SITEMAPS": Setting(20, int, 1),
     "DISCOVERY_MAX_SITEMAP_DEPTH": Setting(3, int, 1),
     "INCREMENTAL_ENABLED": Setting(True, bool),
-    # Articles first seen less than REFRESH_WINDOW_HOURS ago are fetched again at most every
-    # REFRESH_INTERVAL_HOURS, to catch corrections.
-    "REFRESH_WINDOW_HOURS": Setting(48.0, float),
-    "REFRESH_INTERVAL_HOURS": Setting(2.0, float),
+    # A stored article is fetched again (conditionally) when its age passes each of these hours
+    # (crawler/middlewares/incremental.py); empty: only when a source says it changed.
+    "REFRESH_AGES_HOURS": Setting("1,6,24,72", pattern=r"\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?",
+                                  meaning="hours separated by commas, such as 1,6,24,72"),
+    # A listing page that gave nothing new waits this long before its next visit, doubled per
+    # quiet visit, at most LISTING_BACKOFF_MAX_HOURS (crawler/storage/listings.py).
+    "LISTING_BACKOFF_HOURS": Setting(1.0, float),
+    "LISTING_BACKOFF_MAX_HOURS": Setting(24.0, float),
     # Pages rejected as not articles are not downloaded again for this many days.
     "REJECTED_RECHECK_DAYS": Setting(7.0, float),
     "PARAMS_MIN_PAGES": Setting(3, int, 1),

@@ -38,6 +38,8 @@ DOWNLOADER_MIDDLEWARES = {
     # it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    # validators out, 304 in (crawler/middlewares/conditional.py); before RedirectMiddleware (600)
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 590,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,

@@ -7,6 +7,7 @@
 
       owner = DatabaseOwner.of(crawler)        # crawler.get_extension(DatabaseOwner), checked
       owner.articles, owner.runs, owner.params # ArticleStore, RunStore, ParamStore on the one client
+      owner.listings, owner.validators        # ListingStore, ValidatorStore (issue 23: re-runs)
 
   `of` works once the extensions are built: in the `from_crawler` of a middleware or pipeline,
   and from `spider_opened` on in an extension (Scrapy builds the extensions before it answers
@@ -39,9 +40,11 @@ from crawler.errors import DatabaseUnavailable
 from crawler.storage.articles import ArticleStore
 from crawler.storage.connection import connect
 from crawler.storage.embedded import EmbeddedServer
+from crawler.storage.listings import ListingStore
 from crawler.storage.params import ParamStore
 from crawler.storage.revisions import RevisionStore
 from crawler.storage.runs import RunStore
+from crawler.storage.validators import ValidatorStore
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -130,6 +133,8 @@ class DatabaseOwner:
         self._runs: RunStore | None = None
         self._params: ParamStore | None = None
         self._revisions: RevisionStore | None = None
+        self._listings: ListingStore | None = None
+        self._validators: ValidatorStore | None = None
         if database is not None:
             settings = crawler.settings
             self._revisions = revision_store(database, settings)
@@ -137,6 +142,8 @@ class DatabaseOwner:
                                           revisions=self._revisions)
             self._runs = RunStore(database, settings.get("MONGO_RUNS_COLLECTION"))
             self._params = ParamStore(database)
+            self._listings = ListingStore(database)
+            self._validators = ValidatorStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
@@ -158,6 +165,8 @@ class DatabaseOwner:
         owner._runs.ensure_indexes()
         owner._params.ensure_indexes()
         owner.revisions.ensure_indexes()
+        owner.listings.ensure_indexes()
+        owner.validators.ensure_indexes()
         return owner
 
     @classmethod
@@ -193,6 +202,18 @@ class DatabaseOwner:
         """Superseded versions of changed articles; the article store writes them (issue 22)."""
         assert self._revisions is not None, "no database: ask through DatabaseOwner.of(crawler)"
         return self._revisions
+
+    @property
+    def listings(self) -> ListingStore:
+        """What each listing page gave lately (crawler.storage.listings), shared by workers."""
+        assert self._listings is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._listings
+
+    @property
+    def validators(self) -> ValidatorStore:
+        """The ETag / Last-Modified of the pages fetched (crawler.storage.validators)."""
+        assert self._validators is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._validators
 
     def spider_opened(self) -> None:
         if self.database is None:

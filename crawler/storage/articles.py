@@ -97,12 +97,14 @@ class ArticleStore:
         """The stored articles among `urls`, by canonical URL or by the URL they were fetched
         from; two indexed queries whatever the number of URLs.
 
-        Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at"}.
+        Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at",
+        "published_at"}.
         """
         wanted = list(dict.fromkeys(urls))
         if not wanted:
             return {}
-        projection = {"_id": 0, "url": 1, "first_seen_at": 1, "last_seen_at": 1}
+        projection = {"_id": 0, "url": 1, "first_seen_at": 1, "last_seen_at": 1,
+                      "published_at": 1}
         found = {d["url"]: d for d in self.collection.find({"_id": {"$in": wanted}}, projection)}
         missing = [url for url in wanted if url not in found]
         if missing:
@@ -200,6 +202,22 @@ class ArticleStore:
         self.revisions.keep([Revision(stored[document["url"]], document, declared)
                              for document, declared in superseded if document["url"] in stored],
                             now=now, run_id=run_id)
+
+    @connection_errors_as_unavailable
+    def seen_unchanged(self, urls: Iterable[str], *, now: dt.datetime) -> None:
+        """The server said these stored articles did not change (a 304): `last_seen_at` moves,
+        as for a download whose content hash was the same."""
+        wanted = list(dict.fromkeys(urls))
+        if wanted:
+            self.collection.update_many({"_id": {"$in": wanted}}, {"$set": {"last_seen_at": now}})
+
+    @connection_errors_as_unavailable
+    def published_since(self, source: str, since: dt.datetime) -> list[dict[str, Any]]:
+        """A source's articles published since `since` (index `source_published_at`), with the
+        dates the age schedule of re-fetches needs."""
+        return list(self.collection.find(
+            {"source": source, "published_at": {"$gte": since}},
+            {"_id": 0, "url": 1, "published_at": 1, "first_seen_at": 1, "last_seen_at": 1}))
 
     def count(self, query: Mapping[str, Any] | None = None) -> int:
         return self.collection.count_documents(dict(query or {}))
