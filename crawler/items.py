@@ -33,4 +33,6 @@ class ArticleItem(scrapy.Item):
     image_url = scrapy.Field()
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
     extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)
+    archive = scrapy.Field()  # {file, offset, record_id}: the page's response record in the WARC archive
+    extractor_version = scrapy.Field()  # set by `newscrawl reextract` on the documents it rewrites
     timezone_hint = scrapy.Field()  # IANA name or "+01:00" guessed from the page; not stored

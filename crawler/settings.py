@@ -44,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
     # it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    # the WARC archive: sees responses as sent, after decompression's and redirects' way out
+    "crawler.extensions.archive.ArchiveMiddleware": 880,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,

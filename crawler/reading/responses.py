@@ -62,4 +62,7 @@ def article_from(response: Response, crawler: Crawler,
                            "logged)", reading.charset_problem, response.url)
         stats.inc_value("article/charset_mismatch")
     stats.inc_value("article/extracted")
-    return ArticleItem(**reading.item, crawl_section=response.meta.get("section"))
+    # where the page lies in the WARC archive (crawler.extensions.archive), when it was archived
+    archive = response.meta.get("archive")
+    return ArticleItem(**reading.item, crawl_section=response.meta.get("section"),
+                       **({"archive": archive} if archive else {}))
