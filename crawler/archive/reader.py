@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from crawler.archive.writer import ArchiveLocation
 
 # What a damaged or foreign file raises inside warcio (and zlib underneath it).
 _DAMAGE = (ArchiveLoadFailed, StatusAndHeadersParserException, zlib.error, EOFError, ValueError,
-           KeyError, IndexError, TypeError)
+           KeyError, IndexError, TypeError, AttributeError)
 
 FIELD_PREFIX = "Newscrawl-"
 
@@ -115,14 +116,31 @@ def _records(handle: IO[bytes], file: str) -> Iterator[ArchivedPage | Damaged]:
     try:
         for record in iterator:
             offset = iterator.offset  # where this record starts (before its body is read)
-            if record.rec_type != "response":
-                continue
-            page = _page(record, file, offset)
-            yield page
-            if isinstance(page, Damaged):
+            if record.format != "warc":  # warcio takes any other first line for an ARC record
+                yield Damaged(file, offset, "not a WARC file")
                 return
+            page = _page(record, file, offset) if record.rec_type == "response" else None
+            iterator.read_to_end()
+            if _member_cut(iterator):
+                yield Damaged(file, offset, f"{record.rec_type} record cut short")
+                return
+            if page is not None:
+                yield page
+                if isinstance(page, Damaged):
+                    return
     except _DAMAGE as exc:
         yield Damaged(file, offset, _reason(exc))
+        return
+    # warcio ends quietly at a last member too short to hold a record's headers
+    end = iterator.offset
+    if end < os.fstat(handle.fileno()).st_size:
+        yield Damaged(file, end, "record cut short")
+
+
+def _member_cut(iterator: ArchiveIterator) -> bool:
+    """Whether the record's gzip member ended before its end marker (a write cut by a kill)."""
+    decompressor = getattr(iterator.reader, "decompressor", None)
+    return decompressor is not None and not getattr(decompressor, "eof", True)
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """`ArchiveWriter`: request and response records appended to rotating gzipped WARC files.
 
-Files are `ARCHIVE_DIR/newscrawl-<UTC start>-<host>-<pid>-<nnnnn>.warc.gz`, each opened with a
+Files are `ARCHIVE_DIR/newscrawl-<UTC start>-<host>-<pid><token>-<nnnnn>.warc.gz`, each opened with a
 `warcinfo` record and closed once it passes `rotate_bytes`. Every record is its own gzip member
 (what `warcio index` and pywb expect, so that a reader can seek to a record's offset), and a
 response and its request go to the file in one `os.write` on an `O_APPEND` descriptor: once
@@ -24,6 +24,7 @@ import datetime as dt
 import fcntl
 import io
 import os
+import secrets
 import socket
 import zlib
 from collections.abc import Iterable, Mapping
@@ -106,7 +107,8 @@ class ArchiveWriter:
         self.level = level
         started = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         host = socket.gethostname().split(".")[0] or "host"
-        self.stem = f"newscrawl-{started}-{host}-{os.getpid()}"
+        # a token besides the pid: two writers of one process in one second stay apart
+        self.stem = f"newscrawl-{started}-{host}-{os.getpid()}{secrets.token_hex(2)}"
         self.files: list[str] = []  # every file this writer opened, oldest first
         self.records = 0
         self._marker: int | None = None

@@ -12,6 +12,7 @@
     newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
+    newscrawl reextract [SITE ...]           re-derive the articles from the WARC archive (no network)
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from crawler.cli import check_sites, crawl, db, demo, export, extract, replay, sites, stats
+from crawler.cli import check_sites, crawl, db, demo, export, extract, reextract, replay, sites, stats
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
-COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites)
+COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites, reextract)
 
 
 def version_line() -> str:
