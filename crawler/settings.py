@@ -58,6 +58,8 @@ ITEM_PIPELINES = {
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
     "crawler.middlewares.incremental.IncrementalMiddleware": 950,
+    # pages a killed run archived but never stored: read from the archive first
+    "crawler.extensions.recovery.ArchiveRecovery": 940,
 }
 EXTENSIONS = {
     # the crawl's one database connection; opened before any other component asks for a store
