@@ -77,5 +77,8 @@ def test_three_kills_then_a_full_run_download_again_at_most_the_requests_in_flig
             logs = "".join((work / f"{log}.log").read_text()
                            for log in ("killed1", "killed2", "last"))
             assert recovered in logs  # the archive did the work, not luck
+            # every dead writer was recovered from: its marker is gone, its files stay
+            assert not list((work / "var" / "archive").glob("*.open"))
+            assert len(list((work / "var" / "archive").glob("*.warc.gz"))) == KILLS + 1
         finally:
             mongo_client.drop_database(name)

@@ -135,7 +135,9 @@ class ArchiveMiddleware:
         if REPLAYED_FLAG in response.flags or not self._wanted(request) or self.shared.failed:
             return response
         spider = self.crawler.spider
-        fields = {"Newscrawl-Source": str(getattr(spider, "name", "") or ""),
+        # the stored documents' `source`: the catalogue key, or a `news` crawl's domain
+        source = getattr(spider, "source_key", None) or getattr(spider, "name", "")
+        fields = {"Newscrawl-Source": str(source or ""),
                   "Newscrawl-Kind": str(request.meta.get("kind") or "")}
         if isinstance(request.meta.get("section"), str):
             fields["Newscrawl-Section"] = request.meta["section"]

@@ -52,6 +52,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECOVERED_LINE = "recovered "
+# A dead writer's files older than this are not recovered from any more (its marker goes, and
+# retention may remove them): a page that old is due for a fresh download anyway, and a site
+# that is never crawled again (or a `news` crawl, which does not recover) must not keep its
+# files forever.
+STALE_AFTER = dt.timedelta(days=7)
 ARTICLE_PRIORITY = 10  # as the request factory gives articles (crawler.spiders.requests)
 
 
@@ -92,6 +97,9 @@ class ArchiveRecovery:
             return []
         pages: dict[str, ArchivedPage] = {}
         for writer in dead_writers(self.directory):
+            if _stale(writer):
+                writer.discard()
+                continue
             sources: set[str] = set()
             for page in read_archive(writer.files):
                 if isinstance(page, Damaged):
@@ -129,6 +137,7 @@ class ArchiveRecovery:
         return requests
 
     def spider_closed(self, reason: str) -> None:
+        """Say on each claimed marker that this spider recovered; delete it once all have."""
         name = str(getattr(self.crawler.spider, "name", ""))
         claimed, self._claimed = self._claimed, []
         for writer, sources in claimed:
@@ -150,3 +159,13 @@ class ArchiveRecovery:
             finally:
                 os.close(fd)
             writer.release()
+
+
+def _stale(writer: DeadWriter) -> bool:
+    newest = 0.0
+    for path in [writer.marker, *writer.files]:
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except OSError:
+            continue
+    return dt.datetime.now(dt.UTC).timestamp() - newest > STALE_AFTER.total_seconds()
