@@ -11,9 +11,9 @@ the *final* settings, whatever set them (environment, `-s`, `custom_settings`):
 2. checks and types every value (`-s CONCURRENT_REQUESTS=lots` stops like the environment variable
    does, with one line naming the setting);
 3. derives the settings that follow from others: `CLOSESPIDER_TIMEOUT` from `RUN_TIME_LIMIT`,
-   `DEAD_LETTER_DIR`, `JOURNAL_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when `REDIS_URL` is set,
-   the distributed scheduler, its keys and components (README, "Scaling out"). A derived setting
-   the operator set himself is left alone.
+   `DEAD_LETTER_DIR`, `JOURNAL_DIR`, `ARCHIVE_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when
+   `REDIS_URL` is set, the distributed scheduler, its keys and components (README, "Scaling
+   out"). A derived setting the operator set himself is left alone.
 
 It runs twice: `update_pre_crawler_settings` on the process's settings (the environment is read
 there, so that `LOG_LEVEL`, `LOG_FILE` and `SITES_FILE` hold before logging and the spider
@@ -115,6 +115,13 @@ SETTINGS: dict[str, Setting] = {
     # The write-ahead journal of each run (crawler/storage/journal.py); off only to measure its cost.
     "JOURNAL_ENABLED": Setting(True, bool),
     "JOURNAL_DIR": Setting(""),  # empty: $VAR_DIR/journal
+    # The raw record (crawler/archive/, crawler/extensions/archive.py): article pages in WARC files.
+    "ARCHIVE_ENABLED": Setting(True, bool),
+    "ARCHIVE_DIR": Setting(""),  # empty: $VAR_DIR/archive
+    "ARCHIVE_LISTINGS": Setting(False, bool),  # feeds, sitemaps and listing pages too
+    "ARCHIVE_FILE_MB": Setting(100.0, float, 0.01),  # a file is closed, and the next opened, past this
+    "ARCHIVE_MAX_GB": Setting(0.0, float),  # oldest files removed past this; 0: no limit
+    "ARCHIVE_MAX_AGE_DAYS": Setting(0.0, float),  # files older than this removed; 0: no limit
     # Extra catalogue files merged over the built-in crawler/catalogue/sites.toml (os.pathsep-separated).
     "SITES_FILE": Setting(""),
     "LOG_LEVEL": Setting("INFO", choices=LOG_LEVELS),
@@ -246,7 +253,7 @@ def apply(settings: BaseSettings) -> None:
     var_dir = Path(settings["VAR_DIR"]).expanduser().absolute()
     settings.set("VAR_DIR", str(var_dir), priority=settings.getpriority("VAR_DIR") or ADDON_PRIORITY)
     for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks"),
-                          ("JOURNAL_DIR", var_dir / "journal")):
+                          ("JOURNAL_DIR", var_dir / "journal"), ("ARCHIVE_DIR", var_dir / "archive")):
         if not settings[name]:
             settings.set(name, str(default), priority=settings.getpriority(name) or ADDON_PRIORITY)
     if not settings["LOG_FILE"]:

@@ -32,16 +32,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     "reading": frozenset({"catalogue", "dates", "errors", "extract", "items", "links", "logs"}),
     # storage: pymongo and files, no Scrapy
     "storage": frozenset({"errors", "links", "logs"}),
+    # the WARC archive: files, no Scrapy, no database
+    "archive": frozenset({"errors", "logs"}),
     # crawl components
-    "extensions": frozenset({"errors", "links", "logs", "storage"}),
+    "extensions": frozenset({"archive", "errors", "links", "logs", "storage"}),
     "distributed": frozenset({"errors", "extensions", "links", "logs", "scrapy_compat", "storage"}),
     "middlewares": frozenset({"errors", "extensions", "links", "logs", "scrapy_compat", "storage"}),
     "pipelines": frozenset({"dates", "errors", "extensions", "items", "links", "logs", "storage"}),
     "spiders": frozenset({"addon", "catalogue", "dates", "errors", "items", "links", "logs", "reading",
                           "scrapy_compat", "sources"}),
     # entry points
-    "cli": frozenset({"addon", "catalogue", "dates", "devserver", "distributed", "errors", "extensions",
-                      "extract", "items", "links", "locks", "logs", "pipelines", "reading",
+    "cli": frozenset({"addon", "archive", "catalogue", "dates", "devserver", "distributed", "errors",
+                      "extensions", "extract", "items", "links", "locks", "logs", "pipelines", "reading",
                       "scrapy_compat", "sources", "spiders", "storage"}),
     "commands": frozenset({"cli", "errors", "extensions", "scrapy_compat", "spiders"}),
 }

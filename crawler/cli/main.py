@@ -14,6 +14,7 @@
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
     newscrawl history URL [--json]           every kept version of an article and what changed
     newscrawl migrate [--dry-run]            fill the current schema version's fields on stored articles
+    newscrawl reextract [SITE ...]           re-derive the articles from the WARC archive (no network)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from crawler.cli import (
     extract,
     history,
     migrate,
+    reextract,
     replay,
     sites,
     stats,
@@ -41,7 +43,7 @@ from crawler.cli import (
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
 COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites,
-            history, migrate)
+            history, migrate, reextract)
 
 
 def version_line() -> str:
