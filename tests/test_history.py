@@ -65,6 +65,7 @@ def test_a_changed_article_keeps_its_superseded_version_and_an_unchanged_one_add
     assert old["published_local"] == "2026-12-01T07:00:00+01:00"
     assert old["changed_fields"] == ["title", "body"]
     assert old["silent_edit"] is False  # the page declared a new update date
+    assert old["declared_updated_at"] is None  # ... and the first version declared none
     assert old["fetched_at"] == T0  # downloaded first, then seen unchanged at 1h
     assert old["last_seen_at"] == T0 + dt.timedelta(hours=1)
     assert old["superseded_at"] == T0 + dt.timedelta(hours=2)
@@ -158,7 +159,9 @@ def test_history_json_lists_versions_oldest_first_with_their_changes(edited, run
     assert history["versions"][1]["changes"]["body"] == [{
         "at": 2, "removed": ["Second paragraph, as first written."],
         "added": ["Second paragraph, corrected."]}]
-    assert history["versions"][0]["changed_fields"] == ["title", "authors", "body"]
+    assert history["versions"][1]["changed_fields"] == ["title", "authors", "body"]
+    assert history["versions"][1]["silent_edit"] is True  # no update date on the page
+    assert history["versions"][0]["changed_fields"] == []
     assert history["missing_revisions"] == []
 
 

@@ -66,14 +66,18 @@ def _missing(versions: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def history(revisions: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON form: the versions oldest first, each with its changes from the one before."""
+    """The JSON form: the versions oldest first, each with its changes from the one before
+    (`changes`, and the revision document's `changed_fields` and `silent_edit`, which describe
+    the step to the next version, moved to that version)."""
     versions: list[Mapping[str, Any]] = [*revisions, {**current, "current": True}]
     out: list[dict[str, Any]] = []
     for index, version in enumerate(versions):
         entry = {k: version.get(k) for k in (
             "revision", "title", "subtitle", "authors", "published_at", "published_local",
-            "updated_at", "updated_local", "fetched_at", "changed_at", "superseded_at",
-            "silent_edit", "changed_fields")}
+            "updated_at", "updated_local", "fetched_at", "changed_at", "superseded_at")}
+        before = versions[index - 1] if index else {}
+        entry["changed_fields"] = list(before.get("changed_fields") or [])
+        entry["silent_edit"] = before.get("silent_edit")
         entry["current"] = bool(version.get("current"))
         entry["paragraphs"] = len(paragraphs(version.get("body")))
         entry["changes"] = version_changes(versions[index - 1], version) if index else {}
@@ -99,7 +103,7 @@ def write_text(result: Mapping[str, Any], stream: IO[str]) -> None:
                      f"{version['fetched_at']}, published {version['published_local'] or '-'}, "
                      f"updated {version['updated_local'] or version['updated_at'] or '-'})\n")
         if version.get("silent_edit"):
-            stream.write("  the next version came without a new update date: a silent edit\n")
+            stream.write("  a silent edit: changed without a new update date from the page\n")
         changes = version["changes"]
         if not changes:
             stream.write(f"  title: {version['title']}\n")

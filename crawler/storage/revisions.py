@@ -92,6 +92,8 @@ class RevisionStore:
             "url": stored["url"],
             "revision": number,
             **kept,
+            # `updated_at` may be the fetch time the store filled in; this is the page's own
+            "declared_updated_at": old_update if stored.get("updated_raw") else None,
             "changed_fields": changed_fields(stored, new),
             "silent_edit": silent,
             "superseded_at": now,
