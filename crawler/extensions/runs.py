@@ -288,6 +288,14 @@ class RunRecorder:
         complete = self.previous is None or (self.previous.get("status") == "ok"
                                              and self.previous.get("finish_reason") == "finished")
         self.stats.set_value("newscrawl/previous_run_complete", complete)
+        # ... and did every page it asked for arrive? A listing's validators are worth sending
+        # only when every link the last run read from it was followed to the end: after a kill
+        # or a failed download, a 304 would hide the links that were never stored
+        # (crawler.middlewares.conditional).
+        previous = self.previous or {}
+        clean = complete and not previous.get("download_errors") and not (
+            previous.get("responses_by_status") or {}).get("5xx")
+        self.stats.set_value("newscrawl/previous_run_clean", clean)
         self.runs.start({
             "run_id": self.run_id, "spider": run_key(spider), "spider_name": spider.name,
             "host": socket.gethostname(),

@@ -20,10 +20,16 @@ Bad servers, each counted and never a lost page:
   sent (the Last-Modified still is);
 - a Last-Modified in the future is not kept (sent back, it could hide every later change).
 
+A listing's validators are not sent after a run that did not finish cleanly (killed,
+interrupted, cut by the time limit, a failed download or a 5xx): that run may have read links it
+never followed, and a 304 would hide them until the listing changed. That run's successor reads
+its listings in full once (`conditional/withheld_after_unclean_run`).
+
 Switched off with INCREMENTAL_ENABLED; `-a full=1` sends no validator (it still keeps them).
 Stats: conditional/sent, conditional/not_modified, conditional/not_modified/<kind>,
 conditional/saved, conditional/unexpected_304, conditional/unexpected_304_dropped,
-conditional/unstable_etag, conditional/future_last_modified, conditional/save_failed.
+conditional/unstable_etag, conditional/future_last_modified, conditional/save_failed,
+conditional/withheld_after_unclean_run.
 """
 
 from __future__ import annotations
@@ -115,6 +121,11 @@ class ConditionalRequestMiddleware:
 
     def _validators(self, request: Request, kind: Kind) -> dict[str, Any] | None:
         if kind is not Kind.ARTICLE:
+            if not self.stats.get_value("newscrawl/previous_run_clean", True):
+                # the last run was killed, cut short or lost downloads: a 304 now would hide the
+                # links it read but never followed, so its listings are read in full once
+                self.stats.inc_value("conditional/withheld_after_unclean_run")
+                return None
             return self._listings.get(request.url)
         if not request.meta.get("refresh"):
             return None  # a new article has none; a stored one is only asked for on a refresh
