@@ -20,6 +20,9 @@ Bad servers, each counted and never a lost page:
   sent (the Last-Modified still is);
 - a Last-Modified in the future is not kept (sent back, it could hide every later change).
 
+After a run that did not finish (killed, interrupted), the next one asks for its listings without
+validators, so that it reads them and paginates on to catch up.
+
 Switched off with INCREMENTAL_ENABLED; `-a full=1` sends no validator (it still keeps them).
 Stats: conditional/sent, conditional/not_modified, conditional/not_modified/<kind>,
 conditional/saved, conditional/unexpected_304, conditional/unexpected_304_dropped,
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.internet import threads
 
 from crawler.errors import DatabaseUnavailable
 from crawler.extensions.database import DatabaseOwner
@@ -88,8 +92,9 @@ class ConditionalRequestMiddleware:
         except DatabaseUnavailable as exc:  # costs full downloads this run, nothing else
             logger.warning("cannot read the stored validators (%s): no conditional request", exc)
 
-    def spider_closed(self) -> None:
-        self._save()
+    def spider_closed(self) -> Any:
+        # on a thread: the reactor goes on closing the crawl (Scrapy waits for the Deferred)
+        return threads.deferToThread(self._save)
 
     # ------------------------------------------------------------------ requests
 
@@ -100,6 +105,11 @@ class ConditionalRequestMiddleware:
         if request.url.endswith("/robots.txt"):
             # it names sitemaps without saying whether they changed: an unchanged robots.txt
             # must not hide them (and it is a few hundred bytes)
+            return
+        if kind is not Kind.ARTICLE and not self.stats.get_value(
+                "newscrawl/previous_run_complete", True):
+            # the last run died part-way: its listings' links were not all followed, and an
+            # unchanged front (304) would not be read again to catch up (crawler.extensions.runs)
             return
         record = self._validators(request, kind)
         if not record:
