@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.internet import threads
 
 from crawler.errors import DatabaseUnavailable
 from crawler.extensions.database import DatabaseOwner
@@ -94,8 +95,9 @@ class ConditionalRequestMiddleware:
         except DatabaseUnavailable as exc:  # costs full downloads this run, nothing else
             logger.warning("cannot read the stored validators (%s): no conditional request", exc)
 
-    def spider_closed(self) -> None:
-        self._save()
+    def spider_closed(self) -> Any:
+        # on a thread: the reactor goes on closing the crawl (Scrapy waits for the Deferred)
+        return threads.deferToThread(self._save)
 
     # ------------------------------------------------------------------ requests
 

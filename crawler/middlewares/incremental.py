@@ -175,7 +175,11 @@ class IncrementalMiddleware:
             # so that a later back-fill with a wider window still finds those articles.
             self._remember_rejected(response.url, str(exception))
 
-    def spider_closed(self) -> None:
+    def spider_closed(self) -> Any:
+        # on a thread: the reactor goes on closing the crawl (Scrapy waits for the Deferred)
+        return threads.deferToThread(self._flush_at_close)
+
+    def _flush_at_close(self) -> None:
         self._flush_rejected()
         self._flush_visits()
 
