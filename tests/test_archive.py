@@ -246,3 +246,13 @@ def test_an_archive_that_cannot_be_written_costs_one_line_and_no_article(site_ro
     assert "Traceback" not in log
     assert database["articles"].count_documents({}) == ARTICLES
     assert database["articles"].count_documents({"archive": {"$exists": True}}) == 0
+
+
+def test_reextract_without_an_archive_says_so_in_one_line(mongo_uri, database, tmp_path):
+    env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database.name,
+           "VAR_DIR": str(tmp_path / "var")}
+    done = reextract(env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"newscrawl reextract: no archive at {tmp_path / 'var' / 'archive'}"
+                                   " (ARCHIVE_DIR)")
+    assert database["articles"].count_documents({}) == 0

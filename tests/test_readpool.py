@@ -34,7 +34,8 @@ ARTICLE = (ROOT / "crawler" / "demo_site" / "articles"
            / "index.html")
 # what the crawl itself sets per run or per write, not read from the page
 NOT_READ = {"_id", "fetched_at", "first_seen_at", "last_seen_at", "stored_at", "updated_seen_at",
-            "run_id", "content_hash", "changed_at"}
+            "run_id", "content_hash", "changed_at",
+            "archive"}  # where each crawl's own WARC file holds the page
 
 
 def _job(url: str = "https://fr.softonic.com/articles/voici-comment") -> PageJob:
