@@ -54,6 +54,8 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
 '5 journalled, 3 of them kept for the next run']
     >>> summary_line("a", {"downloader/request_count": 4, "journal/appended": 1}).split("; ")[::4]
     ['a: stopped before it finished in 0.0 s', '1 journalled']
+    >>> summary_line("a", {"newscrawl/status": "ok", "newscrawl/drift": ["x 0%", "y 5%"]})[-24:]
+    'DRIFT: x 0%, DRIFT: y 5%'
     """
     from crawler.extensions.runs import summarise_stats
 
@@ -79,6 +81,10 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
         line += f"; {figures['journalled']} journalled"
         if kept:
             line += f", {kept} of them kept for the next run"
+    # the data changed although the run is ok (crawler/health/drift.py)
+    drift = stats.get("newscrawl/drift") or []
+    if drift:
+        line += "; " + ", ".join(f"DRIFT: {text}" for text in drift)
     return line
 
 

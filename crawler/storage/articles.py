@@ -129,13 +129,15 @@ class ArticleStore:
         operations: list[UpdateOne] = []
         aliases: dict[str, str] = {}
         inserted = updated = unchanged = 0
-        for document in map(prepare_document, documents):
+        inserted_indexes: list[int] = []
+        for index, document in enumerate(map(prepare_document, documents)):
             url = document["url"]
             fields = written_fields(document, run_id=run_id, now=now)
             if fields.get("fetched_url") and fields["fetched_url"] != url:
                 aliases[fields["fetched_url"]] = url
             if url not in stored:
                 inserted += 1
+                inserted_indexes.append(index)
                 operations.append(UpdateOne(
                     {"_id": url},
                     {"$set": {**fields, "changed_at": now}, "$setOnInsert": first_insert(now)},
@@ -169,7 +171,7 @@ class ArticleStore:
             self.aliases.bulk_write([UpdateOne({"_id": fetched}, {"$set": {"url": url}}, upsert=True)
                                      for fetched, url in aliases.items()], ordered=False)
         return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
-                           rejected=tuple(rejected))
+                           rejected=tuple(rejected), inserted_indexes=tuple(inserted_indexes))
 
     def count(self, query: Mapping[str, Any] | None = None) -> int:
         return self.collection.count_documents(dict(query or {}))
