@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
 from bench import sitegen
 from crawler.devserver import StaticSite
+from tests.browser import distinct_colours, render
 
 SITE = "techactu"
 
@@ -109,6 +111,20 @@ def test_a_redesign_without_bylines_is_reported_as_authors_drift(season, databas
     assert source["baseline"]["runs"] == 2
     failing = crawl("stats", "--health", "--fail-on-drift")
     assert failing.returncode == 3, failing.stdout + failing.stderr
+
+    # the report of that database, in a real browser: the site's charts, the drift marked
+    page = root.parent / "report.html"
+    written = crawl("report", "-o", str(page))
+    assert written.returncode == 0, written.stderr
+    dom, shot = render(page, root.parent / "browser")
+    tree = lxml_html.document_fromstring(dom)
+    section = tree.xpath(f"//section[@id='source-{SITE}']")[0]
+    assert len(section.xpath(".//svg[@class='chart']")) == 3
+    assert len(section.xpath(".//rect[@class='drift']")) == 1
+    bars = section.xpath(".//svg[@class='chart'][1]/rect[title]")
+    assert sum(int(b.findtext("title").split(": ")[1].split()[0]) for b in bars) == 51
+    assert "DRIFT: authors found by a trusted method" in section.text_content()
+    assert distinct_colours(shot) > 20
 
 
 def _log_files(stdout: str) -> list[str]:

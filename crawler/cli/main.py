@@ -12,6 +12,8 @@
     newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
+    newscrawl stats --health [--fail-on-drift]  field shares against the baseline, drift (exit 3)
+    newscrawl report [-o report.html]        one self-contained page of charts per source
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from crawler.cli import check_sites, crawl, db, demo, export, extract, replay, sites, stats
+from crawler.cli import check_sites, crawl, db, demo, export, extract, replay, report, sites, stats
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
-COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites)
+COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites, report)
 
 
 def version_line() -> str:
