@@ -96,6 +96,8 @@ def test_a_redesign_without_bylines_is_reported_as_authors_drift(season, databas
     expected = (f"DRIFT: authors found by a trusted method in {trusted:.0%} of 20 new articles "
                 f"(baseline 100% over 2 runs)")
     assert expected in line, third.stdout
+    # under cron (no terminal): the site's line, the log's path, the verdict; nothing on stderr
+    assert len(third.stdout.splitlines()) == 3 and third.stderr == "", third.stdout + third.stderr
     assert "DRIFT" not in first.stdout + second.stdout + fourth.stdout
     log = third.stdout + third.stderr + "".join(
         p.read_text() for p in (Path(third_log) for third_log in _log_files(third.stdout)))
