@@ -122,3 +122,23 @@ def test_an_unwritable_report_path_is_one_line(run_newscrawl, database, tmp_path
     assert result.returncode == 1
     assert result.stderr.startswith("newscrawl report: cannot write ") and \
         len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_metrics_for_node_exporter_name_the_drift(run_newscrawl, database, tmp_path):
+    fill(database)
+    result = run_newscrawl("metrics")
+    assert result.returncode == 0, result.stderr
+    samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+               for line in result.stdout.splitlines() if line and not line.startswith("#")}
+    source = EVIL_SOURCE.replace('"', '\\"')  # the exposition format escapes label quotes
+    assert samples[f'newscrawl_drifting_fields{{source="{source}"}}'] == 1
+    assert samples[f'newscrawl_field_drift{{field="authors",source="{source}"}}'] == 1
+    trusted = f'newscrawl_field_share{{field="authors",measure="trusted_share",source="{source}"}}'
+    assert samples[trusted] == 0.1
+    assert samples[f'newscrawl_last_run_ok{{source="{source}"}}'] == 0  # the failed run
+    assert samples['newscrawl_drifting_fields{source="oldsite"}'] == 0
+    textfile = tmp_path / "newscrawl.prom"
+    written = run_newscrawl("metrics", "-o", str(textfile))
+    assert written.returncode == 0, written.stderr
+    assert "newscrawl_drifting_fields" in textfile.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("newscrawl.prom")] == ["newscrawl.prom"]

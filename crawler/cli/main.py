@@ -14,6 +14,7 @@
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
     newscrawl stats --health [--fail-on-drift]  field shares against the baseline, drift (exit 3)
     newscrawl report [-o report.html]        one self-contained page of charts per source
+    newscrawl metrics [-o FILE.prom]         latest runs and data health for Prometheus
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from crawler.cli import check_sites, crawl, db, demo, export, extract, replay, report, sites, stats
+from crawler.cli import check_sites, crawl, db, demo, export, extract, metrics, replay, report, sites, stats
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
-COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites, report)
+COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites, report, metrics)
 
 
 def version_line() -> str:
