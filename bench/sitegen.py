@@ -20,6 +20,10 @@ comment-reply links (`?replytocom=N`), on-site share links (`?share=twitter&nb=1
 (`?print=1`), an AMP copy (`/articles/<slug>/amp/`), links with a parameter no list knows
 (`?src_ctx=...`), every copy declaring rel=canonical to the clean article URL; and tag and author
 listing pages, which, like the home, section and /page/N pages, must never be stored.
+
+`--add-percent P --redesign` (issue 26) adds articles of a redesigned template that names the
+author nowhere (no JSON-LD author, no meta, no byline) and shows a related-article card signed by
+a person: every article still lands, the authors quietly go (tests/test_health.py).
 """
 
 # ruff: noqa: E501 - the HTML templates are page markup; breaking their lines changes the pages
@@ -572,9 +576,12 @@ def main() -> None:
                              "and tag and author pages (issue 13)")
     parser.add_argument("--add-percent", type=float, default=None,
                         help="add this percentage of new articles to the existing site in OUT")
+    parser.add_argument("--redesign", action="store_true",
+                        help="with --add-percent: the new articles have the redesigned template "
+                             "(no author shown anywhere; issue 26)")
     args = parser.parse_args()
     if args.add_percent is not None:
-        paths = add_articles(args.out, percent=args.add_percent)
+        paths = add_articles(args.out, percent=args.add_percent, redesign=args.redesign)
         print(f"added {len(paths)} articles to {args.out}")
         return
     manifest = generate(args.out, articles=args.articles, seed=args.seed, traps=args.traps)
