@@ -1,10 +1,11 @@
 """The newscrawl settings add-on (Scrapy `ADDONS`): every default once, checks, derived settings.
 
 `SETTINGS` is the one table of newscrawl's operator settings (README, "Settings"): name ->
-default, type and lower bound. `crawler/settings.py` (the only reader of `os.environ`) puts an
-environment variable's value in the project settings after `parse_setting` has checked it;
-`NewscrawlAddon` then works on the *final* settings, whatever set them (environment, `-s`,
-`custom_settings`):
+default, type and lower bound. `read_environment` (the only reader of `os.environ`; importing
+`crawler/settings.py` reads nothing) puts an environment variable's value in the settings at the
+`project` priority, below `-s` and `custom_settings`, after `parse_setting` has checked it, and
+warns once about a variable that looks like a misspelt setting. `NewscrawlAddon` then works on
+the *final* settings, whatever set them (environment, `-s`, `custom_settings`):
 
 1. writes each default at the `addon` priority, so anything the operator set wins;
 2. checks and types every value (`-s CONCURRENT_REQUESTS=lots` stops like the environment variable
@@ -14,10 +15,12 @@ environment variable's value in the project settings after `parse_setting` has c
    the distributed scheduler, its keys and components (README, "Scaling out"). A derived setting
    the operator set himself is left alone.
 
-It runs twice: `update_pre_crawler_settings` on the process's settings (so that `LOG_LEVEL`,
-`LOG_FILE` and `SITES_FILE` hold before logging and the spider loader start), and
-`update_settings` on each crawler's (which add the spider's `custom_settings` and what
-`newscrawl crawl` sets per site). Both passes are the same idempotent function.
+It runs twice: `update_pre_crawler_settings` on the process's settings (the environment is read
+there, so that `LOG_LEVEL`, `LOG_FILE` and `SITES_FILE` hold before logging and the spider
+loader start), and `update_settings` on each crawler's (which add the spider's `custom_settings`
+and what `newscrawl crawl` sets per site). Both passes are the same idempotent function. A
+`scrapy` command that builds no crawler process (`scrapy list`) gets the environment from the
+spider loader (`crawler.spiders.loader`).
 
 To add a setting: one row in `SETTINGS`, one row in the README table; read it in the component
 with `settings.getint(NAME)` (no fallback default there). `tests/test_settings.py` checks that
@@ -26,7 +29,12 @@ the environment, `-s` and `custom_settings` give the same value for every README
 
 from __future__ import annotations
 
+import difflib
+import functools
+import os
 import re
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -270,6 +278,69 @@ def _distributed(settings: BaseSettings) -> None:
         settings.replace_in_component_priority_dict("EXTENSIONS", recorder, round_recorder)
 
 
+# Variables that look like settings but are not read: the likely intended setting, if any.
+_MISSPELT = {"MONGO_URL": "MONGO_URI", "MONGODB_URI": "MONGO_URI", "MONGO_DB": "MONGO_DATABASE",
+             "REDIS_URI": "REDIS_URL"}
+
+
+def misspelt_settings(environ: Mapping[str, str]) -> list[str]:
+    """A warning per environment variable that looks like a misspelt setting (it is ignored).
+
+    >>> for warning in misspelt_settings({"MONGO_URL": "x", "NEWSCRAWL_RUN_TIME_LIMIT": "9",
+    ...                                   "STORE_BATCH": "5", "HOME": "/root", "MONGO_URI": ""}):
+    ...     print(warning.split("; ")[1])
+    did you mean MONGO_URI?
+    did you mean RUN_TIME_LIMIT? (settings have no prefix)
+    did you mean STORE_BATCH_SIZE?
+    """
+    warnings = []
+    for name in sorted(environ):
+        if name in SETTINGS or not name.isupper() or "_" not in name or name.startswith("SCRAPY"):
+            continue
+        hint = ""
+        if name in _MISSPELT:
+            hint = f"did you mean {_MISSPELT[name]}?"
+        elif name.startswith("NEWSCRAWL_"):
+            bare = name.removeprefix("NEWSCRAWL_")
+            close = [bare] if bare in SETTINGS else difflib.get_close_matches(bare, SETTINGS, 1, 0.8)
+            hint = (f"did you mean {close[0]}? (settings have no prefix)" if close
+                    else "settings have no prefix (README, \"Settings\")")
+        else:
+            close = difflib.get_close_matches(name, SETTINGS, 1, 0.8)
+            hint = f"did you mean {close[0]}?" if close else ""
+        if hint:
+            warnings.append(f"newscrawl: warning: environment variable {name} is not a setting "
+                            f"and is ignored; {hint}")
+    return warnings
+
+
+def environment_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings set by non-empty environment variables, typed (`SettingError` naming the
+    variable when one is malformed).
+
+    >>> environment_settings({"RETRY_TIMES": " 5 ", "LOG_FILE": "", "HOME": "/root"})
+    {'RETRY_TIMES': 5}
+    """
+    return {name: parse_setting(name, environ[name], source="environment variable ")
+            for name in SETTINGS if environ.get(name, "").strip()}
+
+
+@functools.cache
+def _print_once(lines: tuple[str, ...]) -> None:
+    # On stderr: the settings are read before Scrapy configures logging, and a misspelt MONGO_URI
+    # would otherwise send a whole crawl to the embedded database without a word. Once per
+    # process: the process's settings and its spider loader both read the environment.
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def read_environment(settings: BaseSettings) -> None:
+    """Put the environment's settings in `settings` at the `project` priority (where
+    `crawler/settings.py` would put them: below `-s` and `custom_settings`)."""
+    settings.setdict(environment_settings(os.environ), priority="project")
+    _print_once(tuple(misspelt_settings(os.environ)))
+
+
 class NewscrawlAddon:
     """Enabled in crawler/settings.py: `ADDONS = {"crawler.addon.NewscrawlAddon": 0}`."""
 
@@ -279,6 +350,7 @@ class NewscrawlAddon:
 
     @classmethod
     def update_pre_crawler_settings(cls, settings: BaseSettings) -> None:
+        read_environment(settings)
         apply(settings)
 
     def update_settings(self, settings: BaseSettings) -> None:

@@ -8,9 +8,10 @@ import scrapy
 class ArticleItem(scrapy.Item):
     """One article as extracted from a page, before and after the pipelines.
 
-    Filled by `ArticlePage.to_item()` (extraction) and completed by the pipelines:
-    `published_at` / `updated_at` / `date_source` by the dates pipeline, `url` rewritten to the
-    canonical key by the dedupe pipeline, `run_id` and the bookkeeping dates by the store.
+    Filled where the page is read (`crawler.extract.article.article_item`: the extraction, and
+    `published_at` / `updated_at` / `date_source` from the raw date strings) and completed by the
+    pipelines: `url` rewritten to the canonical key by the dedupe pipeline, `run_id` and the
+    bookkeeping dates by the store.
     """
 
     url = scrapy.Field()  # canonical key once the dedupe pipeline ran; the response URL before
@@ -22,7 +23,7 @@ class ArticleItem(scrapy.Item):
     authors = scrapy.Field()  # list[str], always a list
     published_raw = scrapy.Field()  # {"text": str, "where": str} as found on the page, or None
     updated_raw = scrapy.Field()
-    published_at = scrapy.Field()  # aware UTC datetime (dates pipeline)
+    published_at = scrapy.Field()  # aware UTC datetime (resolved where the page is read)
     updated_at = scrapy.Field()
     date_source = scrapy.Field()  # {"published": rule, "updated": rule}
     section = scrapy.Field()  # the page's own section label, e.g. "Infos"
@@ -33,4 +34,3 @@ class ArticleItem(scrapy.Item):
     image_url = scrapy.Field()
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
     extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)
-    timezone_hint = scrapy.Field()  # IANA name or "+01:00" guessed from the page; not stored

@@ -219,7 +219,7 @@ def test_naive_fetched_at_is_a_programming_error() -> None:
 
 
 def test_unknown_time_zone_reads_as_utc_and_warns(caplog: pytest.LogCaptureFixture) -> None:
-    dates._zone.cache_clear()
+    dates.zone_for.cache_clear()
     with caplog.at_level(logging.WARNING, logger="crawler.dates.normalise"):
         result = normalise_date(
             "2023-11-22T10:15:00", language="fr", timezone="Europe/Atlantis", fetched_at=FETCHED
@@ -276,7 +276,7 @@ def test_normalise_date_never_raises_and_returns_utc_or_none(
     moment=st.datetimes(
         min_value=datetime(1995, 1, 2),  # noqa: DTZ001 -- hypothesis bounds are naive
         max_value=datetime(2023, 11, 21),  # noqa: DTZ001
-        timezones=st.sampled_from([UTC, dates._zone(PARIS), dates._zone("-0930")]),
+        timezones=st.sampled_from([UTC, dates.zone_for(PARIS), dates.zone_for("-0930")]),
     ),
     separator=st.sampled_from(["T", " "]),
 )

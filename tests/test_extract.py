@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crawler.extract import ArticlePage
+from crawler.extract.article import article_item
 from crawler.extract.authors import clean_name, split_names
 from crawler.extract.datefinder import label_dates, url_date
 from crawler.extract.document import parse_html
@@ -251,15 +252,18 @@ def test_page_without_offset_gets_a_timezone_hint_from_other_timestamps():
     head = ('<meta property="article:published_time" content="2024-03-12T10:00:00">'
             '<meta property="article:modified_time" content="2024-03-12T12:00:00+01:00">')
 
-    page = _page(head, _article_body(), url="https://example.com/a")
+    page = _page(head, _article_body(), url="https://example.com/a",
+                 fetched_at=datetime(2024, 3, 13, tzinfo=UTC))
 
-    assert page.to_item()["timezone_hint"] == "+01:00"
+    assert page.timezone_hint == "+01:00"
+    item, errors = article_item(page)  # the date is read in the page's own zone
+    assert item["published_at"] == datetime(2024, 3, 12, 9, 0, tzinfo=UTC) and errors == {}
 
 
 def test_page_with_offsets_needs_no_timezone_hint():
     head = '<meta property="article:published_time" content="2024-03-12T10:00:00+01:00">'
 
-    assert _page(head, _article_body()).to_item()["timezone_hint"] is None
+    assert _page(head, _article_body()).timezone_hint is None
 
 
 # ---------------------------------------------------------------- body
@@ -384,7 +388,7 @@ def test_item_has_exactly_the_item_fields():
     assert set(item) == {
         "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
         "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
-        "fetched_at", "timezone_hint", "extraction",
+        "fetched_at", "extraction",
     }
     assert item["fetched_at"] is fetched
     assert item["section"] == "tech"

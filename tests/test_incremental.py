@@ -296,7 +296,7 @@ def test_a_listing_whose_lookup_fails_lets_every_article_through_once_counted(tm
         middleware = IncrementalMiddleware(
             crawler, ArticleStore(database), refresh_window=dt.timedelta(hours=48),
             refresh_interval=dt.timedelta(hours=6), rejected_recheck=dt.timedelta(days=7))
-        listing = make_request(Kind.SECTION, "https://a.example/news/", print, section="news")
+        listing = make_request(Kind.LISTING, "https://a.example/news/", print, section="news")
         response = HtmlResponse(listing.url, body=b"<html></html>", request=listing)
         links = [make_request(Kind.ARTICLE, f"https://a.example/news/story-{n}", print,
                               section="news") for n in range(5)]

@@ -175,3 +175,35 @@ def test_the_check_catches_an_upward_import_inside_a_function(tmp_path):
     storage_like.write_text("def f():\n    from crawler.pipelines.store import StorePipeline\n")
     (imported,) = crawler_imports(storage_like)
     assert unit_of(imported) not in ALLOWED["storage"]
+
+
+def crawler_setattrs(path: Path) -> list[str]:
+    """`setattr(<...>crawler, ...)` calls: a component hung on the crawler instead of owned."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr"
+                and node.args and ast.unparse(node.args[0]).split(".")[-1] == "crawler"):
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_no_component_is_hung_on_the_crawler():
+    """One way to reach a crawl component: `crawler.get_extension(...)` (`DatabaseOwner.of`,
+    `ReadPool.of`, `ParamLearning.of`) or a typed attribute of its owner."""
+    assert [where for path in MODULES for where in crawler_setattrs(path)] == []
+
+
+def test_the_setattr_check_finds_one(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f(self):\n    setattr(self.crawler, 'x', 1)\n    setattr(other, 'y', 2)\n")
+    assert len(crawler_setattrs(sample)) == 1
+
+
+MAX_LINES = 450
+LONGER_ALLOWED = {"crawler.dates.normalise", "crawler.extract.page"}
+
+
+def test_no_module_is_over_450_lines():
+    long = {module_name(path): n for path in MODULES
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert sorted(set(long) - LONGER_ALLOWED) == [], long

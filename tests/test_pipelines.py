@@ -12,7 +12,6 @@ from scrapy.utils.test import get_crawler
 from crawler.catalogue.sites import load_catalogue
 from crawler.extensions.database import DatabaseOwner
 from crawler.items import ArticleItem
-from crawler.pipelines.dates import DatesPipeline
 from crawler.pipelines.dedupe import DedupePipeline
 from crawler.pipelines.store import StorePipeline
 from crawler.pipelines.validate import ValidatePipeline
@@ -48,25 +47,6 @@ def test_validate_drops_an_item_without_a_required_field_and_counts_it(crawler, 
     assert crawler.stats.get_value(f"validate/dropped/no_{missing}") == 1
     assert pipeline.process_item(article())["title"] == "Titre"
     assert crawler.stats.get_value("validate/ok") == 1
-
-
-def test_dates_use_the_site_time_zone_and_count_failures(crawler):
-    pipeline = DatesPipeline.from_crawler(crawler)
-    item = pipeline.process_item(article(
-        published_raw={"text": "Publié le 21/11/2023 à 18h05", "where": "text:label"},
-        updated_raw={"text": "31 février 2023", "where": "text:label"}))
-    assert item["published_at"] == dt.datetime(2023, 11, 21, 17, 5, tzinfo=dt.UTC)
-    assert item["updated_at"] is None
-    assert item["date_source"]["published"].startswith("text:label/")
-    assert crawler.stats.get_value("dates/published/parsed") == 1
-    assert crawler.stats.get_value("dates/updated/unparseable") == 1
-
-
-def test_dates_far_in_the_future_are_rejected_not_stored(crawler):
-    pipeline = DatesPipeline.from_crawler(crawler)
-    item = pipeline.process_item(article(published_raw={"text": "2031-01-01T00:00:00Z", "where": "jsonld"}))
-    assert item["published_at"] is None
-    assert crawler.stats.get_value("dates/published/future") == 1
 
 
 def test_dedupe_keys_by_canonical_url_and_drops_the_second(crawler):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.catalogue.sites import UrlRole, classify_url, load_catalogue
+from crawler.catalogue.sites import classify_url, load_catalogue
+from crawler.links.kinds import Kind
 from tests.conftest import ROOT
 
 REAL_URLS = tomllib.loads((Path(__file__).parent / "fixtures" / "real_urls.toml").read_text())
@@ -37,7 +38,7 @@ def test_entry_classifies_every_real_url_right(key):
     wrong = []
     for row in REAL_URLS[key]:
         got = classify_url(site, row["url"])
-        if got.role is not UrlRole(row["role"]):
+        if got.role is not Kind(row["role"]):
             wrong.append(f"{row['url']}: expected {row['role']}, got {got.role.value} ({got.rule})")
     assert not wrong, "\n".join(wrong)
 

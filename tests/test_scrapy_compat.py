@@ -17,16 +17,10 @@ def test_the_scrapy_internals_we_use_still_exist():
 
 
 def test_verify_names_a_missing_internal(monkeypatch):
-    from scrapy.spiderloader import SpiderLoader
+    from scrapy_redis.queue import Base
 
-    original = SpiderLoader.__init__
-
-    def without_table(self, settings):
-        original(self, settings)
-        del self._spiders
-
-    monkeypatch.setattr(SpiderLoader, "__init__", without_table)
-    with pytest.raises(RuntimeError, match=r"SpiderLoader\._spiders"):
+    monkeypatch.delattr(Base, "_decode_request")
+    with pytest.raises(RuntimeError, match=r"Base\._decode_request"):
         scrapy_compat.verify()
 
 

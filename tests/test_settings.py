@@ -142,3 +142,13 @@ def test_a_malformed_value_stops_with_one_line_wherever_it_was_set(monkeypatch, 
     with pytest.raises(SettingError) as raised:
         effective(monkeypatch, **{where: {"RETRY_TIMES": "lots"}})
     assert str(raised.value) == message
+
+
+def test_importing_the_settings_module_reads_nothing(monkeypatch, capsys):
+    monkeypatch.setenv("RETRY_TIMES", "lots")  # malformed: the add-on's reading would stop
+    monkeypatch.setenv("MONGO_URL", "mongodb://db.invalid/")  # misspelt: the add-on would warn
+    module = importlib.reload(project_settings)
+    assert not hasattr(module, "RETRY_TIMES")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(SettingError, match="environment variable RETRY_TIMES='lots'"):
+        AddonManager.load_pre_crawler_settings(Settings({"ADDONS": module.ADDONS}))

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains
+from crawler.links.kinds import Kind
+from crawler.links.urls import canonical_url, classify_link, on_domains
 
 
 @pytest.mark.parametrize(
@@ -70,11 +71,11 @@ EXCLUDE = [re.compile(r"/page/\d+")]
 @pytest.mark.parametrize(
     ("url", "kind"),
     [
-        ("https://h.fr/articles/un-article", LinkKind.ARTICLE),
-        ("https://h.fr/articles/page/2", LinkKind.OTHER),
-        ("https://h.fr/news/", LinkKind.SECTION),
-        ("https://h.fr/auteur/jean/", LinkKind.OTHER),
-        ("https://h.fr/articles/un-article/amp/x", LinkKind.OTHER),
+        ("https://h.fr/articles/un-article", Kind.ARTICLE),
+        ("https://h.fr/articles/page/2", Kind.IGNORED),
+        ("https://h.fr/news/", Kind.LISTING),
+        ("https://h.fr/auteur/jean/", Kind.IGNORED),
+        ("https://h.fr/articles/un-article/amp/x", Kind.IGNORED),
     ],
 )
 def test_classify_link(url, kind):

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from scrapy.utils.url import url_has_any_extension
 
-from crawler.links.heuristics import SKIPPED_EXTENSIONS, Guess, guess_link
-from crawler.links.urls import LinkKind, classify_link, on_domains, path_and_query
+from crawler.links.heuristics import SKIPPED_EXTENSIONS, guess_link
+from crawler.links.kinds import Kind
+from crawler.links.urls import classify_link, on_domains, path_and_query
 
 if TYPE_CHECKING:
     from crawler.catalogue.sites import Site
@@ -93,7 +94,7 @@ def article_like_links(site: Site, urls: Iterable[str]) -> list[str]:
         target = path_and_query(url)
         if any(p.search(target) for p in site.exclude_patterns):
             continue
-        if guess_link(url)[0] is Guess.ARTICLE:
+        if guess_link(url)[0] is Kind.ARTICLE:
             found[url] = None
     return list(found)
 
@@ -104,7 +105,7 @@ def assess_listing(site: Site, urls: Sequence[str], matched: int) -> ListingAsse
     like = article_like_links(site, urls)
     accepted = sum(1 for url in like if classify_link(
         url, article=site.article_patterns, section=site.section_patterns,
-        exclude=site.exclude_patterns) is LinkKind.ARTICLE)
+        exclude=site.exclude_patterns) is Kind.ARTICLE)
     return ListingAssessment(matched, like, accepted)
 
 

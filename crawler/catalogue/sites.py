@@ -20,7 +20,6 @@ pattern raises `CatalogueError` naming the file, the site and the key, before an
 
 from __future__ import annotations
 
-import enum
 import re
 import tomllib
 import zoneinfo
@@ -36,7 +35,8 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 from crawler.errors import CatalogueError
-from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
+from crawler.links.kinds import Kind
+from crawler.links.urls import canonical_url, classify_link, on_domains, path_and_query
 
 # Read through importlib.resources: in a Scrapyd egg the package is a zip file.
 BUILTIN_CATALOGUE: Traversable = resources.files(__package__ or "crawler").joinpath("sites.toml")
@@ -308,18 +308,9 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
 # ------------------------------------------------------------------------------ classification
 
 
-class UrlRole(enum.Enum):
-    """What a catalogue entry does with a URL found on its pages."""
-
-    ARTICLE = "article"  # downloaded and stored if its page is an article
-    LISTING = "listing"  # a section page: read for its links
-    NEXT = "next"  # a listing's next page
-    IGNORED = "ignored"  # never followed
-
-
 @dataclass(frozen=True)
 class Classification:
-    role: UrlRole
+    role: Kind  # what the entry does with the URL: ARTICLE, LISTING, NEXT or IGNORED
     rule: str  # the key (and pattern) that decided, as `newscrawl sites --classify` prints it
 
 
@@ -339,28 +330,28 @@ def classify_url(site: Site, url: str) -> Classification:
     """
     canonical = canonical_url(url)
     if canonical is None:
-        return Classification(UrlRole.IGNORED, "not an http(s) URL")
+        return Classification(Kind.IGNORED, "not an http(s) URL")
     if not on_domains(canonical, site.domains):
-        return Classification(UrlRole.IGNORED, f"off the domains {', '.join(site.domains)}")
+        return Classification(Kind.IGNORED, f"off the domains {', '.join(site.domains)}")
     target = path_and_query(canonical)
     for n, pattern in enumerate(site.next_page_patterns):
         if pattern.search(target):
-            return Classification(UrlRole.NEXT, _rule("next_page_patterns", n, pattern))
+            return Classification(Kind.NEXT, _rule("next_page_patterns", n, pattern))
     kind = classify_link(canonical, article=site.article_patterns, section=site.section_patterns,
                          exclude=site.exclude_patterns)
-    if kind is LinkKind.ARTICLE:
-        return Classification(UrlRole.ARTICLE, _first_rule("article_patterns",
+    if kind is Kind.ARTICLE:
+        return Classification(Kind.ARTICLE, _first_rule("article_patterns",
                                                            site.article_patterns, target))
-    if kind is LinkKind.SECTION:
-        return Classification(UrlRole.LISTING, _first_rule("section_patterns",
+    if kind is Kind.LISTING:
+        return Classification(Kind.LISTING, _first_rule("section_patterns",
                                                            site.section_patterns, target))
     excluded = _first_rule("exclude_patterns", site.exclude_patterns, target)
     if excluded:
-        return Classification(UrlRole.IGNORED, excluded)
+        return Classification(Kind.IGNORED, excluded)
     for name, start in site.sections.items():
         if canonical_url(start) == canonical:
-            return Classification(UrlRole.LISTING, f"sections.{name}")
-    return Classification(UrlRole.IGNORED, "no pattern matched")
+            return Classification(Kind.LISTING, f"sections.{name}")
+    return Classification(Kind.IGNORED, "no pattern matched")
 
 
 def _rule(key: str, n: int, pattern: re.Pattern[str]) -> str:

@@ -29,7 +29,8 @@ from parsel import Selector
 from crawler.cli.common import project_settings
 from crawler.cli.sites import catalogue_sites, table
 from crawler.dates.normalise import normalise_date
-from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains
+from crawler.links.kinds import Kind
+from crawler.links.urls import canonical_url, classify_link, on_domains
 from crawler.reading.listing import ArticlePage, SectionPage
 from crawler.sources.feeds import discover_feeds, parse_feed
 from crawler.sources.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
@@ -208,7 +209,7 @@ def _first_sitemap_urls(site: Site, fetch: Fetcher, report: SiteReport) -> tuple
             urls = [u for e in sitemap.entries if (u := canonical_url(e.url))
                     and on_domains(u, site.domains)]
             articles = [u for u in urls if classify_link(
-                u, article=site.article_patterns, exclude=site.exclude_patterns) is LinkKind.ARTICLE]
+                u, article=site.article_patterns, exclude=site.exclude_patterns) is Kind.ARTICLE]
             return url, articles or urls
         report.problems.append(f"sitemap {url}: not a sitemap")
     return (site.sitemaps[0] if site.sitemaps else ""), []

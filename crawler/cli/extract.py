@@ -1,7 +1,7 @@
 """`newscrawl extract`: a saved page as the database would store it, without a crawl.
 
-The page goes through the same steps as in a crawl, by the same functions: `ArticlePage.to_item()`,
-the dates pipeline's `resolve_item_dates` (in the page's own time-zone hint, as for a `news`
+The page goes through the same steps as in a crawl, by the same functions: the crawl reader's
+`crawler.extract.article.article_item` (dates in the page's own time-zone hint, as for a `news`
 crawl), the dedupe pipeline's `article_key`, the store pipeline's `storable` and the store's
 `as_inserted`; then `newscrawl export`'s JSON form (dates in UTC with `Z`, `_id` left out). The
 bookkeeping fields are those of a first insert at the extraction time, with `run_id` "extract".
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.cli.export import jsonable
-from crawler.dates.normalise import resolve_item_dates
+from crawler.extract.article import article_item
 from crawler.extract.page import ArticlePage
 from crawler.links.urls import article_key, canonical_url, host_of
 from crawler.pipelines.validate import ValidatePipeline, storable
@@ -47,9 +47,7 @@ def stored_form(html: str | bytes, url: str, *, now: dt.datetime | None = None,
     """The JSON form of the document a crawl would store for this page."""
     now = now or dt.datetime.now(dt.UTC)
     page = ArticlePage(url, html, source=host_of(url) or None, fetched_at=now)
-    item = page.to_item()
-    hint = item.get("timezone_hint")
-    resolve_item_dates(item, language=item.get("language"), timezone=hint, fetched_at=now)
+    item, _ = article_item(page)
     item["crawl_section"] = None  # as in a `news` crawl: no catalogue section led to the page
     item["url"] = article_key(url, item.get("canonical_url")) or url
     item["fetched_url"] = canonical_url(url) or url
@@ -63,7 +61,7 @@ def stored_form(html: str | bytes, url: str, *, now: dt.datetime | None = None,
         output["debug"] = {
             "is_article": is_article,
             "verdict": verdict,
-            "timezone_hint": hint,
+            "timezone_hint": page.timezone_hint,
             "stored_by_a_crawl": not missing,
             "dropped_because": f"no {missing[0]}" if missing else None,
         }

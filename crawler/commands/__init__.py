@@ -1,1 +1,1 @@
-"""Project commands for `scrapy` (COMMANDS_MODULE); `crawl` replaces Scrapy's own."""
+"""Project commands for `scrapy` (COMMANDS_MODULE); `crawl` and `settings` replace Scrapy's own."""

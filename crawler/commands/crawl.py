@@ -24,7 +24,6 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler.cli.preflight import preflight
 from crawler.errors import UsageStop
-from crawler.scrapy_compat import create_crawler
 from crawler.spiders.arguments import argument_problem, unknown_arguments, unknown_spider
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ class Command(ScrapyCrawlCommand):
             return
         from crawler.cli.crawl import finished_stats, summary_line
 
-        crawler = create_crawler(self, args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         stats = finished_stats(crawler)

@@ -1,8 +1,8 @@
 """Raw date strings as found on pages -> timezone-aware UTC datetimes.
 
-Two public functions: `normalise_date` (one string) and `resolve_item_dates` (the dates pipeline
-step for one item). Nothing here raises on bad page data: every failure is a `DateResult` with an
-`error`, so the caller can count it.
+Two public functions: `normalise_date` (one string) and `resolve_item_dates` (both dates of
+one item, where the page is read: `crawler.extract.article.article_item`). Nothing here raises
+on bad page data: every failure is a `DateResult` with an `error`, so the caller can count it.
 
 Order of attempts, cheapest first:
 
@@ -91,14 +91,14 @@ def _offset(sign: str, hours: str, minutes: str | None) -> tzinfo:
 
 
 @functools.lru_cache(maxsize=256)
-def _zone(name: str | None) -> tzinfo:
+def zone_for(name: str | None) -> tzinfo:
     """The tzinfo for an IANA name or a fixed offset; UTC (with a warning, once) when unknown.
 
-    >>> _zone("Europe/Paris")
+    >>> zone_for("Europe/Paris")
     zoneinfo.ZoneInfo(key='Europe/Paris')
-    >>> _zone("-0500")
+    >>> zone_for("-0500")
     datetime.timezone(datetime.timedelta(days=-1, seconds=68400))
-    >>> _zone(None), _zone("Z")
+    >>> zone_for(None), zone_for("Z")
     (datetime.timezone.utc, datetime.timezone.utc)
     """
     text = (name or "").strip()
@@ -216,7 +216,7 @@ def _parse_iso(text: str, zone: tzinfo) -> DateResult | None:
 
     >>> _parse_iso("2023-11-22T10:15:00.5+01:00", UTC).value
     datetime.datetime(2023, 11, 22, 9, 15, 0, 500000, tzinfo=datetime.timezone.utc)
-    >>> _parse_iso("2023-11-22", _zone("Europe/Paris"))
+    >>> _parse_iso("2023-11-22", zone_for("Europe/Paris"))
     DateResult(value=datetime.datetime(2023, 11, 21, 23, 0, tzinfo=datetime.timezone.utc), \
 rule='iso-date-local-tz', error=None)
     >>> _parse_iso("2023-02-30", UTC).error
@@ -502,7 +502,7 @@ def _parse_absolute(
     text: str, languages: tuple[str, ...], order: str | None, timezone: str | None
 ) -> DateResult | None:
     """Absolute free text: own regexes, then dateparser. Cached: no input depends on "now"."""
-    zone = _zone(timezone)
+    zone = zone_for(timezone)
     match = _TEXT_DATE_RE.search(text)
     found = None
     if match is not None:
@@ -612,7 +612,7 @@ rule='text-local-tz', error=None)
 def _parse(
     text: str, language: str | None, timezone: str | None, fetched_at: datetime
 ) -> DateResult | None:
-    zone = _zone(timezone)
+    zone = zone_for(timezone)
     found = _parse_iso(text, zone) or _parse_rfc2822(text)
     if found is not None:
         return found

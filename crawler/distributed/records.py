@@ -50,6 +50,8 @@ class RoundRunRecorder(RunRecorder):
     marks_abandoned_and_forced_stops = False  # a lost worker is marked `lost` by the others
 
     def spider_opened(self, spider: Spider) -> None:
+        if not self.attach():
+            return
         self.run_id = self.stats.get_value("newscrawl/run_id") or self.run_id
         self.worker = self.stats.get_value("distributed/worker") or worker_id()
         self.previous = self.runs.latest(run_key(spider), excluding=self.run_id)
@@ -61,6 +63,8 @@ class RoundRunRecorder(RunRecorder):
         }, "$set": {f"workers.{self.worker}": entry}}, upsert=True)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not self.attach():
+            return
         finished_at = dt.datetime.now(dt.UTC)
         stats = self.stats.get_stats()
         figures = summarise_stats(stats)

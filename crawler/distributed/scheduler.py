@@ -24,7 +24,6 @@ from crawler.distributed.connection import (
 )
 from crawler.distributed.queue import InFlightQueue
 from crawler.errors import RedisUnavailable
-from crawler.links.kinds import TEACHING_COPIES_ATTRIBUTE
 from crawler.logs import LogOnce
 from crawler.scrapy_compat import requests_in_progress, wake_engine
 
@@ -70,6 +69,8 @@ class RoundScheduler(Scheduler):
         self.round_id = ""
         self.seeds_round = False
         self.round_over = False
+        # the round's budget of teaching copies, read by ParamFilterMiddleware (set at `open`)
+        self.teaching_copies: TeachingCopies | None = None
         self._inflight: dict[bytes, Request] = {}  # popped by this worker, not finished yet
         self._idle_since: float | None = None
         self._log_once = LogOnce(logger)
@@ -104,8 +105,7 @@ class RoundScheduler(Scheduler):
         self.round_id, self.seeds_round = self._join_round()
         self.df = RFPDupeFilter(self.server, debug=self.dupefilter_debug,
                                 key=self.dupefilter_key % {"spider": spider.name, "round": self.round_id})
-        setattr(self.crawler, TEACHING_COPIES_ATTRIBUTE,
-                TeachingCopies(self.server, self.keys, self.round_id, self.round_ttl))
+        self.teaching_copies = TeachingCopies(self.server, self.keys, self.round_id, self.round_ttl)
         self._tick()  # heartbeat, then registration
         for name, value in (("round", self.round_id), ("worker", self.worker),
                             ("seeded", int(self.seeds_round))):

@@ -5,8 +5,12 @@
   indexes and the articles validator once, hands ready stores to the components that need them
   and releases the client when the crawl ends. Components never connect themselves:
 
-      owner = DatabaseOwner.of(crawler)        # in a component's from_crawler
+      owner = DatabaseOwner.of(crawler)        # crawler.get_extension(DatabaseOwner), checked
       owner.articles, owner.runs, owner.params # ArticleStore, RunStore, ParamStore on the one client
+
+  `of` works once the extensions are built: in the `from_crawler` of a middleware or pipeline,
+  and from `spider_opened` on in an extension (Scrapy builds the extensions before it answers
+  `get_extension`: the run recorder and the parameter learning look the owner up then).
 
   When the database cannot be reached, the owner logs one line (password masked), marks the run
   failed and stops the crawl with `CloseSpider("database_unavailable")` when the spider opens;
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,11 +111,6 @@ def needs_database(settings: BaseSettings) -> bool:
                for path, order in settings.getdict("EXTENSIONS").items() if order is not None)
 
 
-# Crawler -> its owner. Extensions are built before `crawler.get_extension` answers, and the run
-# recorder is an extension too: it finds the owner (built first, order 0) here.
-_owners: weakref.WeakKeyDictionary[Crawler, DatabaseOwner] = weakref.WeakKeyDictionary()
-
-
 class DatabaseOwner:
     """An extension: the one database connection of a crawl, and the stores on it."""
 
@@ -131,7 +129,6 @@ class DatabaseOwner:
             self._params = ParamStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-        _owners[crawler] = self
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatabaseOwner:
@@ -154,9 +151,10 @@ class DatabaseOwner:
 
     @classmethod
     def of(cls, crawler: Crawler) -> DatabaseOwner:
-        """The crawl's owner, for a component's `from_crawler`; `NotConfigured` when the crawl
+        """The crawl's owner (`crawler.get_extension`): in a middleware's or pipeline's
+        `from_crawler`, in an extension from `spider_opened` on. `NotConfigured` when the crawl
         has none or its database could not be opened (the owner has said why)."""
-        owner = _owners.get(crawler)
+        owner = crawler.get_extension(cls)
         if owner is None:
             raise NotConfigured(f"needs the {OWNER_PATH} extension (EXTENSIONS)")
         if owner.database is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.database import DatabaseOwner
 from crawler.health.drift import DriftThresholds, drift_text, find_drift
@@ -223,12 +224,13 @@ class RunRecorder:
     # which worker was lost.
     marks_abandoned_and_forced_stops = True
 
-    def __init__(self, crawler: Crawler, runs: RunStore, *, max_error_rate: float,
-                 thresholds: DriftThresholds | None = None, baseline_days: float = 30.0) -> None:
+    def __init__(self, crawler: Crawler, runs: RunStore | None = None, *,
+                 max_error_rate: float, thresholds: DriftThresholds | None = None,
+                 baseline_days: float = 30.0) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
-        self.runs = runs
+        self._runs = runs
         self.max_error_rate = max_error_rate
         self.run_id = crawler.settings.get("RUN_ID") or uuid.uuid4().hex
         self.stats.set_value("newscrawl/run_id", self.run_id)
@@ -243,18 +245,36 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+        # The store is looked up when the spider opens: an extension is built before Scrapy
+        # answers `get_extension` (DatabaseOwner.of).
         settings = crawler.settings
         thresholds = DriftThresholds(min_articles=settings.getint("HEALTH_MIN_ARTICLES"),
                                      drift_points=settings.getfloat("HEALTH_DRIFT_POINTS"),
                                      baseline_runs=settings.getint("HEALTH_BASELINE_RUNS"))
-        recorder = cls(crawler, DatabaseOwner.of(crawler).runs,
-                       max_error_rate=settings.getfloat("MAX_ERROR_RATE"), thresholds=thresholds,
-                       baseline_days=settings.getfloat("HEALTH_BASELINE_DAYS"))
+        recorder = cls(crawler, max_error_rate=settings.getfloat("MAX_ERROR_RATE"),
+                       thresholds=thresholds, baseline_days=settings.getfloat("HEALTH_BASELINE_DAYS"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
+    def attach(self) -> bool:
+        """Find the run store on the crawl's database owner; False (nothing recorded) when the
+        crawl has no database (the owner has said why and marked the run failed)."""
+        if self._runs is None:
+            try:
+                self._runs = DatabaseOwner.of(self.crawler).runs
+            except NotConfigured:
+                return False
+        return True
+
+    @property
+    def runs(self) -> RunStore:
+        assert self._runs is not None, "no run store: RunRecorder.attach() first"
+        return self._runs
+
     def spider_opened(self, spider: Spider) -> None:
+        if not self.attach():
+            return
         if self.marks_abandoned_and_forced_stops:
             self._abandon_dead_runs(run_key(spider))
         self.previous = self.runs.latest(run_key(spider))
@@ -358,6 +378,8 @@ class RunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self._closed = True
+        if self._runs is None:
+            return
         self._stop_timers()
         figures = summarise_stats(self.stats.get_stats())
         failure = judge_run(figures, reason, self.previous, max_error_rate=self.max_error_rate)

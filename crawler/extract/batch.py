@@ -13,30 +13,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from crawler.dates.normalise import resolve_item_dates
+from crawler.dates.normalise import zone_for
+from crawler.extract.article import article_item
 from crawler.extract.page import ArticlePage
 
 _OFFSET_RE = re.compile(r"(?:\d{2}:\d{2}(?::\d{1,2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}:?\d{2}|GMT|UTC)\s*$",
                         re.I)
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    """tzinfo for an IANA name or "+01:00"; None when unknown."""
-    if not name:
-        return None
-    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name.strip())
-    if match:
-        delta = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
-        return timezone(-delta if match.group(1) == "-" else delta)
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError, OSError):
-        return None
 
 
 def _display_zone(raw: dict[str, str] | None, fallback: str | None,
@@ -48,9 +34,9 @@ def _display_zone(raw: dict[str, str] | None, fallback: str | None,
     if match:
         offset = match.group(1)
         if offset.upper() in ("Z", "GMT", "UTC") or offset.replace(":", "") in ("+0000", "-0000"):
-            return _zone(local) if local else UTC
-        return _zone(offset)
-    return _zone(fallback)
+            return zone_for(local) if local else UTC
+        return zone_for(offset)
+    return zone_for(fallback)
 
 
 # dates.py rules for strings that gave a day but no time of day
@@ -80,10 +66,8 @@ def extract_html(html: str | bytes, url: str, *, id: str | None = None,
     """One page's JSON-ready prediction (see the module docstring)."""
     fetched_at = fetched_at or datetime.now(UTC)
     page = ArticlePage(url, html, fetched_at=fetched_at)
-    item = page.to_item()
-    zone_name = item["timezone_hint"]
-    resolve_item_dates(item, language=item["language"], timezone=zone_name,
-                       fetched_at=fetched_at)
+    item, _ = article_item(page)
+    zone_name = item["timezone_hint"] = page.timezone_hint  # shown, for the one reading the output
     rules = item.get("date_source") or {}
     item["published_at"] = _iso(item["published_at"],
                                 _display_zone(item["published_raw"], zone_name,

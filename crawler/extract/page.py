@@ -85,8 +85,9 @@ class ArticlePage:
 
     `language` is the catalogue's default for the site (None for sites not in the catalogue),
     `selectors` its per-field CSS overrides, `section` the crawl's section name used when the page
-    names none. `timezone` is accepted and not used: dates are localised after extraction, by
-    the dates pipeline, with the catalogue's zone or the page's own `timezone_hint`.
+    names none. `timezone` is the catalogue's zone, kept for `crawler.extract.article.article_item`,
+    which resolves the dates in it (or, for a site not in the catalogue, in the page's own
+    `timezone_hint`); the extraction itself does not use it.
     """
 
     def __init__(self, url: str, html: str | bytes, *, source: str | None = None,
@@ -97,6 +98,7 @@ class ArticlePage:
         self._html = html
         self.source = source
         self.default_language = language
+        self.timezone = timezone
         self.selectors = dict(selectors or {})
         self.fetched_at = fetched_at
         self.crawl_section = section
@@ -690,7 +692,8 @@ class ArticlePage:
     # ------------------------------------------------------------------ item
 
     def to_item(self) -> dict[str, Any]:
-        """All item fields (see `crawler.items.ArticleItem`), raw dates kept as found."""
+        """The extracted fields (see `crawler.items.ArticleItem`), raw dates kept as found; the
+        item a crawl stores, dates resolved, is `crawler.extract.article.article_item`'s."""
         body = self.body  # first: a weak body asks trafilatura, whose authors are then free
         published, updated = self._raw_dates
         return {
@@ -709,7 +712,6 @@ class ArticlePage:
             "body": body,
             "image_url": self.image_url,
             "fetched_at": self.fetched_at,
-            "timezone_hint": self.timezone_hint,
             "extraction": self.extraction(),
         }
 

@@ -3,22 +3,17 @@ guesses, and the layout fallback's). No site list: the shapes hold across sites.
 
 from __future__ import annotations
 
-import enum
 import re
 from urllib.parse import urlsplit
 
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 
+from crawler.links.kinds import Kind
+
 # Links that never lead to an article worth a download: Scrapy's list of files that are not web
 # pages (what its link extractor skips), and the data files news sites link to besides.
 SKIPPED_EXTENSIONS = (*(f".{extension}" for extension in IGNORED_EXTENSIONS),
                        ".xml", ".json", ".gz", ".avif")
-
-
-class Guess(enum.Enum):
-    ARTICLE = "article"
-    LISTING = "listing"  # worth reading for links, never stored
-    SKIP = "skip"  # neither
 
 
 _NOT_CONTENT = re.compile(
@@ -45,31 +40,32 @@ _ID_SLUG = re.compile(r"(?:/|-|_)\d{4,}(?:[-_][a-z0-9]+){2,}(?:\.html?)?/?$|"
 _LONG_SLUG = re.compile(r"/[a-z0-9%]+(?:-[a-z0-9%]+){3,}(?:\.s?html?|\.php)?/?$", re.I)
 
 
-def guess_link(url: str) -> tuple[Guess, str]:
-    """What a same-site URL probably leads to, by its shape alone, with the reason.
+def guess_link(url: str) -> tuple[Kind, str]:
+    """What a same-site URL probably leads to, by its shape alone, with the reason: an article, a
+    listing (worth reading for its links, never stored) or neither (ignored).
 
     >>> guess_link("https://h/2023/11/22/openai-revient/")
-    (<Guess.ARTICLE: 'article'>, 'dated path')
+    (<Kind.ARTICLE: 'article'>, 'dated path')
     >>> guess_link("https://h/tech/1567890-openai-sam-altman-revient.html")[0].value
     'article'
     >>> guess_link("https://h/tag/intelligence-artificielle-generative-et-societe/")[0].value
     'listing'
     >>> guess_link("https://h/mentions-legales/")[0].value
-    'skip'
+    'ignored'
     >>> guess_link("https://h/tech/")
-    (<Guess.LISTING: 'listing'>, 'short path')
+    (<Kind.LISTING: 'listing'>, 'short path')
     """
     parts = urlsplit(url)
     path = parts.path or "/"
     target = path + (f"?{parts.query}" if parts.query else "")
     if _NOT_CONTENT.search(path):
-        return Guess.SKIP, "static, account or search page"
+        return Kind.IGNORED, "static, account or search page"
     if _LISTING.search(target):
-        return Guess.LISTING, "taxonomy, author, archive or page number"
+        return Kind.LISTING, "taxonomy, author, archive or page number"
     if _DATED.search(path):
-        return Guess.ARTICLE, "dated path"
+        return Kind.ARTICLE, "dated path"
     if _ID_SLUG.search(path):
-        return Guess.ARTICLE, "numeric id with a slug"
+        return Kind.ARTICLE, "numeric id with a slug"
     if _LONG_SLUG.search(path):
-        return Guess.ARTICLE, "long slug"
-    return Guess.LISTING, "short path"
+        return Kind.ARTICLE, "long slug"
+    return Kind.LISTING, "short path"

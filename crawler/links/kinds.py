@@ -1,5 +1,10 @@
-"""What a request is for, in a leaf module that spiders and middlewares share: the `Kind` enum,
-and the signal a spider sends for a page that turned out not to be an article.
+"""What a URL is for, in a leaf module that spiders, middlewares and the catalogue share: the
+`Kind` enum, and the signal a spider sends for a page that turned out not to be an article.
+
+One vocabulary for the kind of a request, the catalogue's classification of a URL
+(`crawler.links.urls.classify_link`, `crawler.catalogue.sites.classify_url`) and the no-config
+crawl's guess from a URL's shape (`crawler.links.heuristics.guess_link`). Its values are the words
+`newscrawl sites --classify` prints and `tests/fixtures/real_urls.toml` uses.
 
 The spiders' request factory (`crawler.spiders.requests.make_request`) puts a request's kind in
 `request.meta["kind"]` (its string value, which every request serialiser keeps);
@@ -13,11 +18,19 @@ from typing import Any
 
 
 class Kind(enum.Enum):
-    SECTION = "section"  # a section's first page, or one of its next pages
-    ARTICLE = "article"
+    ARTICLE = "article"  # downloaded, and stored if its page is an article
+    LISTING = "listing"  # read for its links, never stored: a section's first page or one of its
+    # next pages, a taxonomy, author or archive page
+    NEXT = "next"  # a listing's next page, by a catalogue entry's next_page_patterns
     PAGE = "page"  # no-config crawl: any same-site page, article or not
     FEED = "feed"  # an RSS or Atom feed, or the home page read for the feeds it declares
     SITEMAP = "sitemap"  # robots.txt, a sitemap index or a sitemap
+    IGNORED = "ignored"  # neither article nor listing: never followed
+
+    @classmethod
+    def _missing_(cls, value: object) -> Kind | None:
+        # a listing request queued (Redis, JOBDIR) before the one vocabulary said "section"
+        return cls.LISTING if value == "section" else None
 
     @classmethod
     def of(cls, request_or_response: Any) -> Kind | None:
@@ -33,15 +46,11 @@ class Kind(enum.Enum):
             value = request_or_response.meta.get("kind")
         except AttributeError:  # a response without a request
             return None
-        return cls(value) if value in _VALUES else None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
 
-
-_VALUES = frozenset(kind.value for kind in Kind)
-
-# In distributed mode, the crawler attribute under which the round's scheduler (the owner of the
-# Redis client) publishes the round's `crawler.distributed.connection.TeachingCopies` for the
-# parameter filter; here, so that a local crawl never imports Redis to look for it.
-TEACHING_COPIES_ATTRIBUTE = "newscrawl_teaching_copies"
 
 # Sent by a spider when a page requested as an article is not one, with arguments `url` and
 # `reason`; the incremental middleware remembers the page so that it is not fetched again soon.

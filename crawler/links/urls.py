@@ -1,18 +1,19 @@
 """URLs: the canonical key of an article and the classification of links.
 
-Pure functions, no other `crawler` import. The canonical key is what the database is keyed on, so
-it must be stable: canonicalising twice gives the same string.
+Pure functions; the only other `crawler` import is the `Kind` vocabulary. The canonical key is
+what the database is keyed on, so it must be stable: canonicalising twice gives the same string.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
+
+from crawler.links.kinds import Kind
 
 MAX_URL_LENGTH = 2048
 
@@ -142,35 +143,29 @@ def path_and_query(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class LinkKind(enum.Enum):
-    ARTICLE = "article"
-    SECTION = "section"
-    OTHER = "other"
-
-
 def classify_link(
     url: str,
     *,
     article: Sequence[re.Pattern[str]],
     section: Sequence[re.Pattern[str]] = (),
     exclude: Sequence[re.Pattern[str]] = (),
-) -> LinkKind:
+) -> Kind:
     """Tell article links from section links by the catalogue's patterns (searched in path+query).
 
     >>> art = [re.compile(r"^/articles/[\\w-]+$")]
     >>> classify_link("https://h/articles/new-phone", article=art).value
     'article'
     >>> classify_link("https://h/articles/page/2", article=art, exclude=[re.compile("/page/")]).value
-    'other'
+    'ignored'
     """
     target = path_and_query(url)
     if any(p.search(target) for p in exclude):
-        return LinkKind.OTHER
+        return Kind.IGNORED
     if any(p.search(target) for p in article):
-        return LinkKind.ARTICLE
+        return Kind.ARTICLE
     if any(p.search(target) for p in section):
-        return LinkKind.SECTION
-    return LinkKind.OTHER
+        return Kind.LISTING
+    return Kind.IGNORED
 
 
 def mask_uri(uri: str) -> str:

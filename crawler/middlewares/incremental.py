@@ -81,7 +81,7 @@ class IncrementalMiddleware:
             return
         outputs = list(result)
         self._lookup(_article_urls(outputs))
-        yield from self._filter_listing(response, outputs, paginate=kind is Kind.SECTION)
+        yield from self._filter_listing(response, outputs, paginate=kind is Kind.LISTING)
 
     def page_not_article(self, url: str, reason: str) -> None:
         self._remember_rejected(url, reason)
@@ -130,7 +130,7 @@ class IncrementalMiddleware:
                 self._lookup_failed(exc)
             else:
                 self._remember(missing, found)
-        for output in self._filter_listing(response, outputs, paginate=kind is Kind.SECTION):
+        for output in self._filter_listing(response, outputs, paginate=kind is Kind.LISTING):
             yield output
 
     def _full_run(self) -> bool:
@@ -145,7 +145,7 @@ class IncrementalMiddleware:
         new = 0
         next_pages = []
         for output in outputs:
-            if paginate and _is_request(output, Kind.SECTION):
+            if paginate and _is_request(output, Kind.LISTING):
                 next_pages.append(output)
                 continue
             if not (_is_request(output, Kind.ARTICLE) or _is_request(output, Kind.PAGE)):
@@ -221,7 +221,7 @@ class IncrementalMiddleware:
         return now - first_seen < self.refresh_window and now - last_seen >= self.refresh_interval
 
 
-_LISTING_KINDS = frozenset({Kind.SECTION, Kind.FEED, Kind.SITEMAP, Kind.PAGE})
+_LISTING_KINDS = frozenset({Kind.LISTING, Kind.FEED, Kind.SITEMAP, Kind.PAGE})
 
 
 def _changed_since_seen(request: Request, known: dict[str, Any]) -> bool:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-from crawler.logs import CAUSES
+from crawler.logs import CAUSES, LogOnce
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class NetworkErrorMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
         self.stats = crawler.stats
-        self._said: set[tuple[str, str]] = set()
+        self._log_once = LogOnce(logger, suffix="")  # once per host and cause
         for name in _PER_URL_LOGGERS:
             if _FILTER not in logging.getLogger(name).filters:
                 logging.getLogger(name).addFilter(_FILTER)
@@ -117,11 +117,10 @@ class NetworkErrorMiddleware:
             return None
         self.stats.inc_value(f"network/{cause}")
         host = urlsplit(request.url).hostname or request.url
-        if (host, cause) not in self._said:
-            self._said.add((host, cause))
-            logger.warning("%s: %s (%s); further failures of this kind are counted as network/%s",
-                           host, CAUSES[cause], str(exception).strip()[:200] or type(exception).__name__,
-                           cause)
+        self._log_once.warning(f"{host} {cause}",
+                               "%s: %s (%s); further failures of this kind are counted as "
+                               "network/%s", host, CAUSES[cause],
+                               str(exception).strip()[:200] or type(exception).__name__, cause)
         return None
 
 

@@ -1,6 +1,7 @@
 """`ParamFilterMiddleware`: links lose the URL parameters the site showed to be irrelevant.
 
-One class, registered twice (it shares one `crawler.links.params.ParamLearner` per crawler):
+One class, registered twice (both registrations share the crawl's `crawler.links.params.ParamLearner`,
+owned by the `crawler.extensions.params.ParamLearning` extension):
 
 - as a spider middleware (order above IncrementalMiddleware's, so that the database lookup and
   the dupefilter see clean URLs) it learns from every response with a query or sent as a copy
@@ -20,42 +21,39 @@ the first AMP page was read were all downloaded (1.06 article downloads per arti
 400-article trap site of bench/, 1.04 with it).
 
 What was learnt lives in the database (`DatabaseOwner.of(crawler).params`, a
-`crawler.storage.params.ParamStore`): the learner starts with every stored record when the spider opens,
-so the next run, every other spider and every distributed worker skip the copies from their first
-link; observations are written in batches (`_RECORD_BATCH`, at once when one of them learnt a
-parameter, and when the spider is idle or closes), and each write reads back the evidence of the
-hosts it wrote, so two workers' pages add up during the run. In distributed mode the teaching
-copies are one budget for the round's workers (`crawler.distributed.connection.TeachingCopies`,
-claimed in Redis): under load, two workers each sent their own 3 (5 or 6 copies in 1 test run of
-4 with two busy loops beside, 0 of 4 with the shared budget). A crawl without a database learns in
-memory only. A catalogue entry's `keep_params` / `drop_params` override the learner for its
-domains (`crawler.catalogue.sites.Site`), in its own spider and in a `news` crawl of one of them
-(`NewsSpider.catalogue_sites`).
+`crawler.storage.params.ParamStore`, read and written by `ParamLearning`): the learner starts
+with every stored record when the spider opens, so the next run, every other spider and every
+distributed worker skip the copies from their first link; observations are written in batches
+(`_RECORD_BATCH`, at once when one of them learnt a parameter, and when the spider is idle or
+closes), and each write reads back the evidence of the hosts it wrote, so two workers' pages add
+up during the run. In distributed mode the teaching copies are one budget for the round's
+workers (`crawler.distributed.connection.TeachingCopies`, claimed in Redis, the round
+scheduler's `teaching_copies`): under load, two workers each sent their own 3 (5 or 6 copies in
+1 test run of 4 with two busy loops beside, 0 of 4 with the shared budget). A crawl without a
+database learns in memory only. A catalogue entry's `keep_params` / `drop_params` override the
+learner for its domains (`crawler.catalogue.sites.Site`), in its own spider and in a `news`
+crawl of one of them (`NewsSpider.catalogue_sites`).
 
-Stats: params/learnt, params/loaded (learnt parameters read from the database at start),
-params/stripped (links cleaned when yielded or released), params/requeued_clean (queued links
-cleaned when due), params/deferred (teaching copies sent first), params/parked and
-params/released (held until idle, let go unchanged), params/recorded (documents written). Each
-learnt parameter is logged once at INFO. Settings: PARAMS_MIN_PAGES.
+Stats: params/learnt, params/stripped (links cleaned when yielded or released),
+params/requeued_clean (queued links cleaned when due), params/deferred (teaching copies sent
+first), params/parked and params/released (held until idle, let go unchanged); params/loaded and
+params/recorded are `ParamLearning`'s. Each learnt parameter is logged once at INFO. Settings:
+PARAMS_MIN_PAGES.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 
-from crawler.errors import DatabaseUnavailable
-from crawler.extensions.database import DatabaseOwner
-from crawler.links.kinds import TEACHING_COPIES_ATTRIBUTE
-from crawler.links.params import Observation, ParamLearner, host_key
+from crawler.extensions.params import ParamLearning
+from crawler.links.params import ParamLearner, host_key
 from crawler.links.urls import canonical_url
 from crawler.logs import LogOnce
 
@@ -64,12 +62,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
 
-    from crawler.storage.params import ParamStore
-
 logger = logging.getLogger(__name__)
 _log_once = LogOnce(logger, suffix=" (further cases are not logged)")
 
-_SHARED_ATTRIBUTE = "_newscrawl_param_learner"
 _UNSETTLED = "newscrawl_params_unsettled"  # request meta: sent as a copy still being learnt
 _HELD = "newscrawl_params_held"  # request meta: parked copy held over one idle round
 # Observations written per database round trip: an item yields one to five, so one write per
@@ -77,20 +72,11 @@ _HELD = "newscrawl_params_held"  # request meta: parked copy held over one idle 
 _RECORD_BATCH = 50
 
 
-@dataclass
-class _Shared:
-    """One per crawler: the learner both registrations use, and its link to the database."""
-
-    learner: ParamLearner
-    store: ParamStore | None
-    pending: list[Observation] = field(default_factory=list)
-
-
 class ParamFilterMiddleware:
-    def __init__(self, learner: ParamLearner, stats: StatsCollector,
-                 crawler: Crawler | None = None, shared: _Shared | None = None) -> None:
-        self.learner = learner
-        self.shared = shared or _Shared(learner, None)
+    def __init__(self, learning: ParamLearning, stats: StatsCollector,
+                 crawler: Crawler | None = None) -> None:
+        self.learning = learning
+        self.learner: ParamLearner = learning.learner
         self.stats = stats
         self.crawler = crawler
         # (host, parameter) -> pages whose copy was let through while it is being learnt
@@ -103,65 +89,9 @@ class ParamFilterMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParamFilterMiddleware:
         assert crawler.stats is not None
-        shared: _Shared | None = getattr(crawler, _SHARED_ATTRIBUTE, None)
-        first = shared is None
-        if shared is None:
-            try:
-                store: ParamStore | None = DatabaseOwner.of(crawler).params
-            except NotConfigured:
-                store = None  # learnt in memory only (or the owner has said why not)
-            shared = _Shared(ParamLearner(min_pages=crawler.settings.getint("PARAMS_MIN_PAGES")),
-                             store)
-            setattr(crawler, _SHARED_ATTRIBUTE, shared)
-        middleware = cls(shared.learner, crawler.stats, crawler, shared)
+        middleware = cls(ParamLearning.of(crawler), crawler.stats, crawler)
         crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
-        if first:  # the database work is done once, by the first registration
-            crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-            crawler.signals.connect(middleware.record, signal=signals.spider_idle)
-            crawler.signals.connect(middleware.record, signal=signals.spider_closed)
         return middleware
-
-    # ------------------------------------------------------------------ persistence
-
-    def spider_opened(self) -> None:
-        """Start with the catalogue's overrides and everything learnt before, by any crawl."""
-        spider = self.crawler.spider if self.crawler else None
-        if spider is not None and hasattr(spider, "param_learner"):
-            spider.param_learner = self.learner  # a spider that judges links before yielding
-        # a catalogue spider's own entry; the `news` spider's catalogue entries of its host
-        site = getattr(spider, "site", None)
-        for entry in [site] if site is not None else getattr(spider, "catalogue_sites", ()):
-            for domain in getattr(entry, "domains", ()):
-                self.learner.set_overrides(domain, keep=getattr(entry, "keep_params", ()),
-                                           drop=getattr(entry, "drop_params", ()))
-        if self.shared.store is None:
-            return
-        try:
-            records = self.shared.store.load()
-        except DatabaseUnavailable as exc:
-            _log_once.warning("load", "learnt URL parameters not loaded: %s", exc)
-            return
-        self.learner.load(records)
-        learnt = self.learner.learnt()
-        loaded = sum(len(names) for names in learnt.values())
-        if loaded:
-            self.stats.set_value("params/loaded", loaded)
-            logger.info("started with %d learnt URL parameters from the database: %s", loaded,
-                        "; ".join(f"{host} {', '.join(names)}" for host, names in learnt.items()))
-
-    def record(self) -> None:
-        """Write the pending observations; read back what other crawls added for those hosts."""
-        store, pending = self.shared.store, self.shared.pending
-        self.shared.pending = []
-        if store is None or not pending:
-            return
-        try:
-            written = store.record(pending, now=dt.datetime.now(dt.UTC))
-            self.learner.load(store.load({seen.host for seen in pending}))
-        except DatabaseUnavailable as exc:
-            _log_once.warning("record", "learnt URL parameters not saved: %s", exc)
-            return
-        self.stats.inc_value("params/recorded", written)
 
     # ------------------------------------------------------------------ spider middleware
 
@@ -203,7 +133,7 @@ class ParamFilterMiddleware:
         except ValueError:  # not HTML after all
             return
         observations = self.learner.observe(response.url, declared)
-        self.shared.pending.extend(observations)
+        self.learning.pending.extend(observations)
         learnt = False
         for seen in observations:
             if seen.learnt:
@@ -211,8 +141,8 @@ class ParamFilterMiddleware:
                 self.stats.inc_value("params/learnt")
                 logger.info("learnt: parameter %r is irrelevant on %s (the canonical of %d "
                             "pages drops it)", seen.param, seen.host, self.learner.min_pages)
-        if learnt or len(self.shared.pending) >= _RECORD_BATCH:
-            self.record()
+        if learnt or len(self.learning.pending) >= _RECORD_BATCH:
+            self.learning.record()
 
     def _clean(self, request: Request, *, linked_from: str | None = None) -> Request | None:
         cleaned = self.learner.clean_url(request.url)
@@ -249,7 +179,9 @@ class ParamFilterMiddleware:
         """In distributed mode, a teaching copy counts against the round's budget, shared by the
         workers (measured: two workers sent 6 copies of one parameter, 3 each, on the trap site
         of tests/test_distributed.py); alone, or when Redis fails, the own count decides."""
-        teaching = getattr(self.crawler, TEACHING_COPIES_ATTRIBUTE, None)
+        scheduler = self.crawler.engine.scheduler if self.crawler and self.crawler.engine else None
+        # the round's budget in distributed mode (crawler.distributed.scheduler.RoundScheduler)
+        teaching = getattr(scheduler, "teaching_copies", None)
         if teaching is None:
             return True
         if (host, name) in self._budget_spent:  # no round trip per copy once it is spent
@@ -272,12 +204,8 @@ class ParamFilterMiddleware:
         """
         if not self._parked or self.crawler is None or self.crawler.engine is None:
             return
-        self.record()
-        if self.shared.store is not None:
-            try:
-                self.learner.load(self.shared.store.load({host_key(r.url) for r in self._parked}))
-            except DatabaseUnavailable as exc:
-                _log_once.warning("load", "learnt URL parameters not loaded: %s", exc)
+        self.learning.record()
+        self.learning.reload({host_key(r.url) for r in self._parked})
         parked, self._parked = self._parked, []
         for request in parked:
             cleaned = self.learner.clean_url(request.url)

@@ -17,15 +17,11 @@ While a host backs off:
   robots.txt request, which Scrapy downloads without the scheduler) waits in `process_request`
   until the back-off ends, so nothing reaches the host early.
 
-Before this (sleeping in `process_response`) the request kept its slot for the whole wait
-(issue 16: under `newscrawl crawl --all` a site has about one slot); the other slots of the same
-crawler kept sending requests to the host that had asked for a pause. Measured with
-tests/test_retry.py (one slot, sections on two hosts, Retry-After 3 s on one of them): the other
-host's crawl took 8.2 s instead of 2.1 s alone with the old sleep; with parking it stays within
-the test's 1.5x. Other sites are other crawlers (`newscrawl crawl` runs one per site), which the
-old non-blocking sleep did not slow down either; bench/bench_retry_after.py has the figures.
+Parked, not slept on in `process_response`: a sleeping request holds its slot, and with one slot
+the other host's crawl took 8.2 s instead of 2.1 s (tests/test_retry.py; the history in
+docs/benchmarks.md, "A site answering 429 + Retry-After").
 
-In distributed mode (crawler/distributed.py) a parked request lives in this worker's memory, not in
+In distributed mode (crawler/distributed/) a parked request lives in this worker's memory, not in
 the shared queue, for at most RETRY_AFTER_MAX seconds: a worker killed meanwhile loses it (the
 next round finds the page again from its section or feed).
 

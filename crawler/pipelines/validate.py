@@ -19,13 +19,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-# Fields the extraction fills but the database does not keep.
-_TRANSIENT_FIELDS = ("timezone_hint",)
-
-
 def storable(item: Any) -> dict[str, Any]:
-    """The item as handed to the store: transient fields dropped, `content_hash` added."""
-    document = {k: v for k, v in ItemAdapter(item).items() if k not in _TRANSIENT_FIELDS}
+    """The item as handed to the store, `content_hash` added."""
+    document = dict(ItemAdapter(item).items())
     document["content_hash"] = content_hash(document)
     return document
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 class DateWindowPipeline:
-    """Drop articles published outside the spider's `date_window` (after the dates pipeline).
+    """Drop articles published outside the spider's `date_window` (dates resolved when read).
 
     Listings that give a date are filtered before download by the spider; this catches the
     articles found on section pages, whose date is only known once extracted. Articles without a
@@ -44,7 +44,7 @@ class DateWindowPipeline:
         if not isinstance(published, dt.datetime):
             self.stats.inc_value("window/kept_undated")
             return item
-        if published.tzinfo is None:  # the dates pipeline gives aware UTC; be safe anyway
+        if published.tzinfo is None:  # the reading gives aware UTC; be safe anyway
             published = published.replace(tzinfo=dt.UTC)
         if not window.contains(published):
             self.stats.inc_value("window/dropped_after_download")

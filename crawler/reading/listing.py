@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from crawler.extract import ArticlePage
-from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
+from crawler.links.kinds import Kind
+from crawler.links.urls import canonical_url, classify_link, on_domains, path_and_query
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
@@ -116,9 +117,9 @@ class SectionPage:
                 section=self.site.section_patterns,
                 exclude=self.site.exclude_patterns,
             )
-            if kind is LinkKind.ARTICLE:
+            if kind is Kind.ARTICLE:
                 result.articles.append(url)
-            elif kind is LinkKind.SECTION:
+            elif kind is Kind.LISTING:
                 result.sections.append(url)
             else:
                 result.rejected += 1

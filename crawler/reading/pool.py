@@ -1,25 +1,20 @@
 """`ReadPool`: where a crawl reads its pages (parse + extraction): in the crawl process, or in
 worker processes beside it.
 
-Reading an article costs about as much CPU as everything else the crawl does for it (1.8 ms a
-page against 2.0-2.6 ms for all of bare Scrapy's work per article on the bench trap site,
-docs/benchmarks.md), so a crawl that reads in its own process is held near 0.56x bare Scrapy's
-throughput whatever else it saves. With `EXTRACT_PROCESSES` workers the crawl process keeps the
-downloads, link judging and pipelines, and the workers read.
+Reading an article costs about as much CPU as everything else the crawl does for it (1.8 ms
+against 2.0-2.6 ms a page, docs/benchmarks.md): in process, a crawl is held near 0.56x bare
+Scrapy. With `EXTRACT_PROCESSES` workers the crawl process keeps the downloads, link judging and
+pipelines, and the workers read.
 
 The workers are `python -m crawler.reading.worker` processes fed through their standard input and
-read from their standard output by the reactor's own event loop: no thread in the crawl
-process. `concurrent.futures.ProcessPoolExecutor` was tried first and gained nothing: its
-manager and feeder threads need the GIL that the busy reactor thread holds, so jobs reached the
-worker a switch interval at a time (52 jobs waiting, the worker busy 45% of the crawl; bench
-trap site, 2,000 articles).
+read from their standard output by the reactor's own event loop: no thread in the crawl process
+(`ProcessPoolExecutor`'s threads wait for the GIL the reactor holds: the worker was busy 45% of
+the crawl; docs/benchmarks.md, "Reading pages in worker processes").
 
-A worker costs 0.15 s of CPU to start (Python, lxml, dateparser's tables), which a cron run that
-finds five new articles need not pay: the pool starts only once the crawl has read
-`EXTRACT_PROCESSES_AFTER` article pages itself (20: the pages read in process while the first
-ones come cost a `news` crawl its first seconds, where it discovers the site; 100 was 0.55x bare
-Scrapy, 0 was 0.63x, 3 rounds each; listings do not count), and until a worker says it is ready
-the crawl keeps reading in process. A worker that dies (killed, out of memory) costs no page: its
+A worker costs 0.15 s of CPU to start, which a cron run that finds five new articles need not
+pay: the pool starts once the crawl has read `EXTRACT_PROCESSES_AFTER` article pages itself (20;
+100 was 0.55x bare Scrapy, 0 was 0.63x; listings do not count), and until a worker says it is
+ready the crawl keeps reading in process. A worker that dies (killed, out of memory) costs no page: its
 pages are read in process, with one warning, and so is every page after once no worker is left.
 
 One owner: the workers are the process's (`_Workers`), shared by the crawls of the process
@@ -36,7 +31,6 @@ import fcntl
 import logging
 import pickle
 import sys
-import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -50,9 +44,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-_pools: weakref.WeakKeyDictionary[Crawler, ReadPool] = weakref.WeakKeyDictionary()
-
 
 class WorkerGone(Exception):
     """A worker process ended before answering."""
@@ -126,15 +117,12 @@ class _Worker:
             await self.reader
 
 
-# Pages in a worker's pipe at once: enough that it never waits for the reactor to write the next
-# (2 ms a page), few enough that a listing page queued behind them is read soon. Bench trap
-# site, 2,000 articles, 3 rounds each, `news` / catalogue spider vs bare Scrapy: 8 pages 0.57x /
-# 0.64x, 20 pages 0.60x / 0.71x, 64 pages 0.51x / 0.67x.
+# Pages in a worker's pipe at once: enough that it never waits for the reactor to write the next,
+# few enough that a listing queued behind them is read soon (20: 0.60x bare Scrapy against 0.57x
+# at 8 and 0.51x at 64; docs/benchmarks.md).
 IN_PIPE = 20
-# A job is a whole page (47 KB on the bench site), and a Linux pipe holds 64 KB: the worker
-# finished a page and then waited for the reactor to find time to write the next one (58 jobs
-# queued in the crawl process, the worker busy half the crawl). 1 MB (the kernel's default
-# limit for an unprivileged process, /proc/sys/fs/pipe-max-size) holds about 20.
+# A job is a whole page (47 KB on the bench site) and a Linux pipe holds 64 KB: the worker sat idle
+# half the crawl. 1 MB (the unprivileged limit, /proc/sys/fs/pipe-max-size) holds about 20.
 PIPE_SIZE = 1 << 20
 
 
@@ -245,8 +233,6 @@ class ReadPool:
         self._workers: _Workers | None = None
         self._read_here = 0
         self._given_up = False
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-        _pools[crawler] = self
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReadPool:
@@ -256,12 +242,15 @@ class ReadPool:
             logger.info("EXTRACT_PROCESSES=%d needs the asyncio reactor (TWISTED_REACTOR); "
                         "pages are read in the crawl process", processes)
             processes = 0
-        return cls(crawler, processes, settings.getint("EXTRACT_PROCESSES_AFTER"))
+        pool = cls(crawler, processes, settings.getint("EXTRACT_PROCESSES_AFTER"))
+        crawler.signals.connect(pool.engine_stopped, signal=signals.engine_stopped)
+        return pool
 
     @classmethod
     def of(cls, crawler: Crawler) -> ReadPool:
-        """The crawl's pool; one that reads in process when the extension is not enabled."""
-        pool = _pools.get(crawler)
+        """The crawl's pool (`crawler.get_extension`); one that reads in process when the
+        extension is not enabled."""
+        pool = crawler.get_extension(cls)
         return pool if pool is not None else cls(crawler)
 
     async def read(self, job: PageJob, *, urgent: bool = False) -> PageReading:

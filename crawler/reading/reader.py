@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 from w3lib.encoding import html_to_unicode
 
+from crawler.extract.article import article_item
 from crawler.reading.charset import page_text
 from crawler.reading.listing import ArticlePage, page_links, resolve_link
 
@@ -44,10 +45,12 @@ class PageJob:
 
 @dataclass(frozen=True, slots=True)
 class PageReading:
-    """What `read_page` found. `item` is set only for an article (`is_article`); `reason` says
-    why a page is none; `charset_problem` what was wrong with the declared charset; `links`
-    the page's links on `domains`, each once, as (href, canonical URL, canonical URL of the
-    href without its query when it has one: what `news` asks of a parameter copy)."""
+    """What `read_page` found. `item` is set only for an article (`is_article`), its dates
+    resolved (`crawler.extract.article.article_item`), and `date_errors` says which of its date
+    strings were rejected and why; `reason` says why a page is none; `charset_problem` what was
+    wrong with the declared charset; `links` the page's links on `domains`, each once, as (href,
+    canonical URL, canonical URL of the href without its query when it has one: what `news` asks
+    of a parameter copy)."""
 
     is_article: bool = False
     reason: str = ""
@@ -55,6 +58,7 @@ class PageReading:
     charset_problem: str | None = None
     links: list[tuple[str, str, str | None]] = field(default_factory=list)
     next_hrefs: list[str] = field(default_factory=list)
+    date_errors: dict[str, str] = field(default_factory=dict)
 
 
 def page_of(job: PageJob) -> tuple[ArticlePage, str | None]:
@@ -69,12 +73,13 @@ def page_of(job: PageJob) -> tuple[ArticlePage, str | None]:
 def read_page(job: PageJob) -> PageReading:
     page, charset_problem = page_of(job)
     is_article, reason, item = False, "", None
+    date_errors: dict[str, str] = {}
     if job.article:
         is_article, reason = page.article_verdict()
         if is_article:
-            item = page.to_item()
+            item, date_errors = article_item(page)
     if not (job.links or job.next_links):
-        return PageReading(is_article, reason, item, charset_problem)
+        return PageReading(is_article, reason, item, charset_problem, date_errors=date_errors)
     hrefs, next_hrefs = page_links(page.tree, every_link=job.links)
     links: list[tuple[str, str, str | None]] = []
     if job.links:
@@ -90,4 +95,4 @@ def read_page(job: PageJob) -> PageReading:
                 copy_of = resolve_link(job.url, path, job.domains, origin=origin)
             links.append((href, url, copy_of))
     return PageReading(is_article, reason, item, charset_problem, links=links,
-                       next_hrefs=next_hrefs)
+                       next_hrefs=next_hrefs, date_errors=date_errors)

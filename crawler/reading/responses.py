@@ -1,6 +1,13 @@
 """A downloaded response as a page job for the reading pool, and its reading as an article item:
 what the spiders' callbacks share (moved out of the site spider so that `news` needs no other
-spider module)."""
+spider module).
+
+The item comes with its dates resolved where the page was read (`crawler.extract.article`); its
+date figures are counted here, in the crawl process: `dates/<published|updated>/parsed`, and
+`dates/<which>/<error>` for a string present but rejected (unparseable, future, ...), said once
+per crawl and kind at WARNING. A wrong charset declaration is counted
+(`article/charset_mismatch`) and said once per crawl.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import ArticleItem
 from crawler.links.kinds import page_not_article
+from crawler.logs import LogOnce
 from crawler.reading.pool import ReadPool
 from crawler.reading.reader import PageJob, PageReading
 
@@ -20,6 +28,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+# kinds are prefixed with the spider's name: once per crawl (`newscrawl crawl --all` runs every
+# site in one process)
+_log_once = LogOnce(logger)
 
 
 def page_job(response: TextResponse, *, article: bool = True, next_links: bool = False,
@@ -56,10 +67,19 @@ def article_from(response: Response, crawler: Crawler,
         stats.inc_value("article/not_article")
         logger.debug("not an article (%s): %s", reading.reason, response.url)
         return None
+    crawl = crawler.spider.name if crawler.spider is not None else ""
     if reading.charset_problem:  # counted for articles only: binary data is "not UTF-8" too
-        if not stats.get_value("article/charset_mismatch"):
-            logger.warning("wrong charset declaration (%s): %s (further cases are counted, not "
-                           "logged)", reading.charset_problem, response.url)
+        _log_once.warning(f"{crawl}:charset", "wrong charset declaration (%s): %s",
+                          reading.charset_problem, response.url)
         stats.inc_value("article/charset_mismatch")
     stats.inc_value("article/extracted")
-    return ArticleItem(**reading.item, crawl_section=response.meta.get("section"))
+    item = reading.item
+    for which in ("published", "updated"):
+        if item.get(f"{which}_at") is not None:
+            stats.inc_value(f"dates/{which}/parsed")
+    for which, error in reading.date_errors.items():
+        stats.inc_value(f"dates/{which}/{error}")
+        raw = item.get(f"{which}_raw") or {}
+        _log_once.warning(f"{crawl}:{which}:{error}", "%s date %r (%s) of %s: %s", which,
+                          raw.get("text"), raw.get("where"), item.get("url"), error)
+    return ArticleItem(**item, crawl_section=response.meta.get("section"))

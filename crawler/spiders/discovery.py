@@ -34,7 +34,7 @@ import scrapy
 from crawler.dates.window import DateWindow
 from crawler.errors import SourcesArgumentError, WindowArgumentError
 from crawler.links.kinds import Kind
-from crawler.links.urls import LinkKind, canonical_url, classify_link, on_domains, path_and_query
+from crawler.links.urls import canonical_url, classify_link, on_domains, path_and_query
 from crawler.sources.feeds import discover_feeds, parse_feed
 from crawler.sources.sitemaps import SitemapKind, parse_sitemap, robots_sitemaps
 from crawler.spiders.requests import make_request
@@ -151,11 +151,11 @@ class DiscoveryMixin:
         site = self.site
         kind = classify_link(url, article=site.article_patterns, section=site.section_patterns,
                              exclude=site.exclude_patterns)
-        if kind is LinkKind.ARTICLE:
+        if kind is Kind.ARTICLE:
             return True
         # OTHER is both "excluded" and "matched no pattern": tell them apart, searching the
         # patterns where classify_link does (path and query).
-        return trusted and kind is LinkKind.OTHER and not any(
+        return trusted and kind is Kind.IGNORED and not any(
             p.search(path_and_query(url)) for p in site.exclude_patterns)
 
     def discovery_article_request(self, url: str, **meta: Any) -> scrapy.Request:

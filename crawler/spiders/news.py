@@ -30,7 +30,7 @@ from scrapy.utils.url import url_has_any_extension
 from crawler.catalogue.sites import catalogue_files, load_catalogue
 from crawler.errors import CatalogueError, SpiderArgumentError
 from crawler.items import ArticleItem
-from crawler.links.heuristics import SKIPPED_EXTENSIONS, Guess, guess_link
+from crawler.links.heuristics import SKIPPED_EXTENSIONS, guess_link
 from crawler.links.kinds import Kind
 from crawler.links.params import host_key
 from crawler.links.urls import canonical_url, host_of, on_domains
@@ -132,7 +132,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
     def discovery_accepts(self, url: str, *, trusted: bool) -> bool:
         guess, reason = guess_link(url)
         self._count_guess(url, guess, reason, via="listed")
-        return guess is Guess.ARTICLE or (trusted and guess is not Guess.SKIP)
+        return guess is Kind.ARTICLE or (trusted and guess is not Kind.IGNORED)
 
     def discovery_article_request(self, url: str, **meta: Any) -> scrapy.Request:
         self._scheduled.add(url)
@@ -160,7 +160,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                     stats.inc_value("discovery/feeds")
                     output.append(make_request(Kind.FEED, feed, self.parse_feed, section=None))
         guess, reason = guess_link(response.url)
-        is_listing_url = guess is not Guess.ARTICLE and reason != "short path"
+        is_listing_url = guess is not Kind.ARTICLE and reason != "short path"
         store = not is_listing_url or bool(response.meta.get("start_page"))
         follow = "sections" in self.sources
         # One reading per page: the extraction and the links come from the same tree. A listing
@@ -178,7 +178,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
         elif (item := article_from(response, self.crawler, reading)) is not None:
             stats.inc_value("news/articles")
             output.append(item)
-            if guess is not Guess.ARTICLE:
+            if guess is not Kind.ARTICLE:
                 stats.inc_value("news/guess/article_at_unexpected_url")
         if follow:
             output.extend(self._follow(response, reading))
@@ -197,7 +197,7 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 stats.inc_value("news/guess/next_page")
                 logger.debug("next page (link marked next): %s", url)
                 self._scheduled.add(url)
-                yield make_request(Kind.SECTION, url, self.parse_page, section=None,
+                yield make_request(Kind.LISTING, url, self.parse_page, section=None,
                                    depth_left=depth_left)
         if page_is_article and depth_left == 0:
             return  # an article at the last hop: none of its links could be followed
@@ -207,17 +207,17 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
                 continue
             guess, reason = guess_link(url)
             self._count_guess(url, guess, reason, via="link")
-            if guess is Guess.SKIP:
+            if guess is Kind.IGNORED:
                 continue
             if not self._budget_left():
                 stats.inc_value("news/max_pages_reached")
                 return
-            if guess is Guess.ARTICLE and (not page_is_article or depth_left > 0):
+            if guess is Kind.ARTICLE and (not page_is_article or depth_left > 0):
                 self._scheduled.add(url)
                 self._scheduled_articles.add(url)
                 yield make_request(Kind.ARTICLE, url, self.parse_page, section=None,
                                    depth_left=max(depth_left - 1, 0))
-            elif guess is Guess.LISTING and depth_left > 0:
+            elif guess is Kind.LISTING and depth_left > 0:
                 self._scheduled.add(url)
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,
                                    depth_left=depth_left - 1)
@@ -259,8 +259,9 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
     def _budget_left(self) -> bool:
         return len(self._scheduled) < (self.max_pages or 0)
 
-    def _count_guess(self, url: str, guess: Guess, reason: str, *, via: str) -> None:
+    def _count_guess(self, url: str, guess: Kind, reason: str, *, via: str) -> None:
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value(f"news/guess/{guess.value}")
+        # `news/guess/skip`: the stats key from before the one vocabulary (Kind.IGNORED), kept
+        stats.inc_value(f"news/guess/{'skip' if guess is Kind.IGNORED else guess.value}")
         logger.debug("%s link guessed %s (%s): %s", via, guess.value, reason, url)

@@ -11,7 +11,7 @@ from crawler.links.kinds import Kind
 
 # Articles first: they are what the run is for, and finishing them frees memory.
 # Feeds before sitemaps: a feed is one small file of the newest articles.
-_PRIORITY = {Kind.ARTICLE: 10, Kind.SECTION: 0, Kind.PAGE: 0, Kind.FEED: 5, Kind.SITEMAP: 1}
+_PRIORITY = {Kind.ARTICLE: 10, Kind.LISTING: 0, Kind.PAGE: 0, Kind.FEED: 5, Kind.SITEMAP: 1}
 
 
 def make_request(

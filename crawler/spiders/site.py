@@ -88,7 +88,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             return
         # --- end of discovery
         for section, url in self.sections.items():
-            yield make_request(Kind.SECTION, url, self.parse_listing, section=section, page=1)
+            yield make_request(Kind.LISTING, url, self.parse_listing, section=section, page=1)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         section, page = response.meta["section"], response.meta["page"]
@@ -120,7 +120,7 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
             yield make_request(Kind.ARTICLE, url, self.parse_article, section=section,
                                fallback=section in self._fallback_sections)
         if next_page and page < self.max_pages:
-            yield make_request(Kind.SECTION, next_page, self.parse_listing,
+            yield make_request(Kind.LISTING, next_page, self.parse_listing,
                                section=section, page=page + 1)
 
     # --- layout fallback (crawler/catalogue/fallback.py): a section whose patterns no longer fit its pages
