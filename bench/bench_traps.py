@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_traps.py --articles 400 --profile  # + py-spy of the first runs
     REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/bench_traps.py --distributed
     .venv/bin/python bench/bench_traps.py --articles 2000 --rounds 5  # throughput only
+    .venv/bin/python bench/bench_traps.py --articles 2000 --rounds 5 --archive both  # its cost
 
 A benchmark, not a test. Generates the bench site with its traps (bench/sitegen.py --traps:
 comment replies, share and print links, AMP copies, an unknown parameter, tag and author
@@ -25,6 +26,11 @@ articles per second against the bare spider's.
 With --rounds N, throughput only: N rounds of the three first runs (bare, `news`, catalogue
 spider, each into a fresh database), the order rotating from round to round because the machine
 is shared; prints each round's ratios and their medians.
+
+With --archive both (and --rounds N), the WARC archive's cost (issue 24): N rounds of the
+catalogue spider with ARCHIVE_ENABLED on and off, alternating which goes first, each into a fresh
+database and archive directory; prints the throughput ratio on/off per round and its median, and
+the archive's disk cost per 1,000 stored articles. `--archive on|off` sets it for the other modes.
 """
 
 from __future__ import annotations
@@ -116,7 +122,9 @@ class Session:
                           MONGO_DATABASE=name, AUTOTHROTTLE_ENABLED="false", LOG_LEVEL="INFO",
                           ALLOW_PRIVATE_ADDRESSES="true", VAR_DIR=str(self.args.work / "var"),
                           CONCURRENT_REQUESTS=str(self.args.concurrency),
-                          CONCURRENT_REQUESTS_PER_DOMAIN=str(self.args.concurrency), **extra)
+                          CONCURRENT_REQUESTS_PER_DOMAIN=str(self.args.concurrency),
+                          **{"ARCHIVE_ENABLED": "false" if self.args.archive == "off" else "true",
+                             **extra})
 
     def run(self, label: str, command: list[str], env: dict[str, str], cwd: Path,
             database: str | None) -> dict[str, Any]:
@@ -256,6 +264,37 @@ def rounds(session: Session, bare_cwd: Path, database: Database, count: int) -> 
               f"{', '.join(f'{v:.2f}' for v in cpu_ratios[name])})")
 
 
+def archive_rounds(session: Session, database: Database, count: int) -> None:
+    """Rounds of the catalogue spider with the archive on and off (module docstring)."""
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    cpus: dict[str, list[float]] = {"on": [], "off": []}
+    disk_per_1000: list[float] = []
+    for number in range(count):
+        order = ["on", "off"] if number % 2 == 0 else ["off", "on"]
+        for mode in order:
+            archive_dir = session.args.work / f"archive-{number}-{mode}"
+            shutil.rmtree(archive_dir, ignore_errors=True)
+            result = session.catalogue(f"catalogue-archive-{mode}", database.new_name(mode),
+                                       ARCHIVE_ENABLED="true" if mode == "on" else "false",
+                                       ARCHIVE_DIR=str(archive_dir))
+            rates[mode].append(result.get("articles_per_s", 0))
+            cpus[mode].append(result["cpu"])
+            if mode == "on":
+                size = sum(p.stat().st_size for p in archive_dir.glob("*.warc.gz"))
+                disk_per_1000.append(size / max(result.get("stored", 0), 1) * 1000 / 1e6)
+            shutil.rmtree(archive_dir, ignore_errors=True)
+        log(f"round {number + 1}: archive on {rates['on'][-1]:.1f} articles/s, off "
+            f"{rates['off'][-1]:.1f} = {rates['on'][-1] / rates['off'][-1]:.3f}; CPU on "
+            f"{cpus['on'][-1]:.1f} s, off {cpus['off'][-1]:.1f} s; {disk_per_1000[-1]:.2f} MB "
+            f"per 1,000 articles")
+    ratios = [on / off for on, off in zip(rates["on"], rates["off"], strict=True)]
+    print(f"archive: throughput on/off median {statistics.median(ratios):.3f} (per round: "
+          f"{', '.join(f'{r:.3f}' for r in ratios)}); medians {statistics.median(rates['on']):.1f} "
+          f"vs {statistics.median(rates['off']):.1f} articles/s; CPU s median "
+          f"{statistics.median(cpus['on']):.1f} vs {statistics.median(cpus['off']):.1f}; disk "
+          f"{statistics.median(disk_per_1000):.2f} MB per 1,000 articles")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=400)
@@ -269,6 +308,9 @@ def main() -> int:
                         help="throughput only: this many alternating rounds of the first runs")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-traps")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--archive", choices=("on", "off", "both"), default="on",
+                        help="the WARC archive (ARCHIVE_ENABLED) in the crawls; both, with "
+                             "--rounds: its cost, rounds with it on and off")
     args = parser.parse_args()
     args.work = args.work.resolve()
     site = args.work / f"site-{args.articles}"
@@ -288,6 +330,9 @@ def main() -> int:
                              article_pattern=r"^/articles/[\w-]+")
             session = Session(args, nginx, database, articles, sites_file)
             log(f"{len(articles)} articles on {nginx.base_url}, concurrency {args.concurrency}")
+            if args.rounds and args.archive == "both":
+                archive_rounds(session, database, args.rounds)
+                return 0
             if args.rounds:
                 rounds(session, bare_cwd, database, args.rounds)
                 return 0

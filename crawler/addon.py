@@ -11,9 +11,9 @@ the *final* settings, whatever set them (environment, `-s`, `custom_settings`):
 2. checks and types every value (`-s CONCURRENT_REQUESTS=lots` stops like the environment variable
    does, with one line naming the setting);
 3. derives the settings that follow from others: `CLOSESPIDER_TIMEOUT` from `RUN_TIME_LIMIT`,
-   `DEAD_LETTER_DIR`, `JOURNAL_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when `REDIS_URL` is set,
-   the distributed scheduler, its keys and components (README, "Scaling out"). A derived setting
-   the operator set himself is left alone.
+   `DEAD_LETTER_DIR`, `JOURNAL_DIR`, `ARCHIVE_DIR` and `LOCK_DIR` from `VAR_DIR`, and, when
+   `REDIS_URL` is set, the distributed scheduler, its keys and components (README, "Scaling
+   out"). A derived setting the operator set himself is left alone.
 
 It runs twice: `update_pre_crawler_settings` on the process's settings (the environment is read
 there, so that `LOG_LEVEL`, `LOG_FILE` and `SITES_FILE` hold before logging and the spider
@@ -115,6 +115,13 @@ SETTINGS: dict[str, Setting] = {
     # The write-ahead journal of each run (crawler/storage/journal.py); off only to measure its cost.
     "JOURNAL_ENABLED": Setting(True, bool),
     "JOURNAL_DIR": Setting(""),  # empty: $VAR_DIR/journal
+    # The raw record (crawler/archive/, crawler/extensions/archive.py): article pages in WARC files.
+    "ARCHIVE_ENABLED": Setting(True, bool),
+    "ARCHIVE_DIR": Setting(""),  # empty: $VAR_DIR/archive
+    "ARCHIVE_LISTINGS": Setting(False, bool),  # feeds, sitemaps and listing pages too
+    "ARCHIVE_FILE_MB": Setting(100.0, float, 0.01),  # a file is closed, and the next opened, past this
+    "ARCHIVE_MAX_GB": Setting(0.0, float),  # oldest files removed past this; 0: no limit
+    "ARCHIVE_MAX_AGE_DAYS": Setting(0.0, float),  # files older than this removed; 0: no limit
     # Extra catalogue files merged over the built-in crawler/catalogue/sites.toml (os.pathsep-separated).
     "SITES_FILE": Setting(""),
     "LOG_LEVEL": Setting("INFO", choices=LOG_LEVELS),
@@ -153,10 +160,14 @@ SETTINGS: dict[str, Setting] = {
     "DISCOVERY_MAX_SITEMAPS": Setting(20, int, 1),
     "DISCOVERY_MAX_SITEMAP_DEPTH": Setting(3, int, 1),
     "INCREMENTAL_ENABLED": Setting(True, bool),
-    # Articles first seen less than REFRESH_WINDOW_HOURS ago are fetched again at most every
-    # REFRESH_INTERVAL_HOURS, to catch corrections.
-    "REFRESH_WINDOW_HOURS": Setting(48.0, float),
-    "REFRESH_INTERVAL_HOURS": Setting(2.0, float),
+    # A stored article is fetched again (conditionally) when its age passes each of these hours
+    # (crawler/middlewares/incremental.py); empty: only when a source says it changed.
+    "REFRESH_AGES_HOURS": Setting("1,6,24,72", pattern=r"\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?",
+                                  meaning="hours separated by commas, such as 1,6,24,72"),
+    # A listing page that gave nothing new waits this long before its next visit, doubled per
+    # quiet visit, at most LISTING_BACKOFF_MAX_HOURS (crawler/storage/listings.py).
+    "LISTING_BACKOFF_HOURS": Setting(1.0, float),
+    "LISTING_BACKOFF_MAX_HOURS": Setting(24.0, float),
     # Pages rejected as not articles are not downloaded again for this many days.
     "REJECTED_RECHECK_DAYS": Setting(7.0, float),
     "PARAMS_MIN_PAGES": Setting(3, int, 1),
@@ -165,6 +176,11 @@ SETTINGS: dict[str, Setting] = {
     # Bounded run time, in seconds (fits a 30-minute cron period); 0 = unbounded.
     "RUN_TIME_LIMIT": Setting(1500, int),
     "LOCK_DIR": Setting(""),  # empty: $VAR_DIR/locks
+    # Superseded versions of changed articles (crawler/storage/revisions.py), and how many are
+    # kept per article, the oldest dropped first; 0 keeps none.
+    "MONGO_REVISIONS_COLLECTION": Setting("article_revisions", pattern=_COLLECTION,
+                                          meaning=_COLLECTION_MEANING),
+    "REVISIONS_MAX_PER_ARTICLE": Setting(20, int, 0),
     # Distributed mode (README "Scaling out"): REDIS_URL set = every worker with the same
     # REDIS_URL, MONGO_URI and catalogue shares one crawl per site; unset, the rest is ignored and
     # Redis is never imported.
@@ -245,7 +261,7 @@ def apply(settings: BaseSettings) -> None:
     var_dir = Path(settings["VAR_DIR"]).expanduser().absolute()
     settings.set("VAR_DIR", str(var_dir), priority=settings.getpriority("VAR_DIR") or ADDON_PRIORITY)
     for name, default in (("DEAD_LETTER_DIR", var_dir / "dead-letter"), ("LOCK_DIR", var_dir / "locks"),
-                          ("JOURNAL_DIR", var_dir / "journal")):
+                          ("JOURNAL_DIR", var_dir / "journal"), ("ARCHIVE_DIR", var_dir / "archive")):
         if not settings[name]:
             settings.set(name, str(default), priority=settings.getpriority(name) or ADDON_PRIORITY)
     if not settings["LOG_FILE"]:

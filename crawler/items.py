@@ -34,3 +34,7 @@ class ArticleItem(scrapy.Item):
     image_url = scrapy.Field()
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
     extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)
+    published_local = scrapy.Field()  # ISO 8601 in the publisher's offset (crawler.dates.local)
+    updated_local = scrapy.Field()
+    archive = scrapy.Field()  # {file, offset, record_id}: the page's response record in the WARC archive
+    extractor_version = scrapy.Field()  # set by `newscrawl reextract` on the documents it rewrites

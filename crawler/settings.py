@@ -38,6 +38,10 @@ DOWNLOADER_MIDDLEWARES = {
     # it replaces
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    # validators out, 304 in (crawler/middlewares/conditional.py); before RedirectMiddleware (600)
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 590,
+    # the WARC archive: sees responses as sent, after decompression's and redirects' way out
+    "crawler.extensions.archive.ArchiveMiddleware": 880,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 100,
@@ -49,6 +53,8 @@ ITEM_PIPELINES = {
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.paramfilter.ParamFilterMiddleware": 960,  # before incremental: it sees clean URLs
     "crawler.middlewares.incremental.IncrementalMiddleware": 950,
+    # pages a killed run archived but never stored: read from the archive first
+    "crawler.extensions.recovery.ArchiveRecovery": 940,
 }
 EXTENSIONS = {
     # the crawl's one database connection; opened before any other component asks for a store

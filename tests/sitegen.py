@@ -14,6 +14,12 @@ declares rel=canonical to the clean article URL (the server ignores query string
 has a "most read" box of `?src_ctx=plus-lus` links; and listing teasers carry WordPress-style
 excerpts, so that a home or section page has dated text as an
 article does.
+
+A season of cron runs (issue 23) regenerates the same site, grown and edited, into the same
+folder: `start` dates the base articles (the newest at `start`, then one every 3 hours), `added`
+publishes more articles after them (one per date, numbered on from `count`: the base articles
+keep their paths and bytes), and `edited` maps article paths to the time of an edit (a corrected
+first paragraph, `dateModified` / `article:modified_time`, and that date as the sitemap lastmod).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,10 +103,24 @@ def _traps(article: GenArticle, number: int) -> str:
             f'<section id="comments"><ol>{replies}</ol></section>')
 
 
-def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False) -> list[GenArticle]:
+def _new_article(n: int, published: dt.datetime, rng: random.Random) -> GenArticle:
+    words = rng.sample(WORDS, 5)
+    title = " ".join(words).capitalize() + f" ({n})"
+    section = SECTIONS[n % len(SECTIONS)]
+    slug = "-".join(words) + f"-{n}"
+    path = (f"/{published:%Y/%m/%d}/{slug}/", f"/{section}/{100000 + n}-{slug}.html",
+            f"/articles/{slug}/")[n % 3]
+    return GenArticle(path, title, section, published, tuple(rng.sample(TAGS, 2)),
+                      AUTHORS[n % len(AUTHORS)], ("jsonld", "opengraph", "bare")[(n // 3) % 3])
+
+
+def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False,
+             start: dt.datetime | None = None, added: Sequence[dt.datetime] = (),
+             edited: Mapping[str, dt.datetime] | None = None) -> list[GenArticle]:
     """Write the site under `root`; return its articles, newest first."""
     rng = random.Random(seed)
-    start = dt.datetime(2023, 11, 22, 18, 0, tzinfo=dt.UTC)
+    start = start or dt.datetime(2023, 11, 22, 18, 0, tzinfo=dt.UTC)
+    edited = edited or {}
     articles: list[GenArticle] = []
     for n in range(count):
         words = rng.sample(WORDS, 5)
@@ -117,17 +138,29 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
         articles.append(GenArticle(path, title, section, published,
                                    tuple(rng.sample(TAGS, 2)), AUTHORS[n % len(AUTHORS)],
                                    ("jsonld", "opengraph", "bare")[(n // 3) % 3]))
-    for i, article in enumerate(articles):
-        related = [articles[(i + k) % count] for k in (1, 7, 31)]
+    # Added articles draw from their own generator, after the base ones have drawn theirs: the
+    # base articles stay byte for byte the same however the site grows.
+    extra = [_new_article(count + k, published, random.Random(f"{seed}-{count + k}"))
+             for k, published in enumerate(added)]
+    base = articles
+    for i, article in enumerate([*base, *extra]):
+        related = [base[(i + k) % count] for k in (1, 7, 31)]
         head = f'<link rel="canonical" href="{article.path}">'
+        modified = edited.get(article.path)
         if article.markup == "jsonld":
+            updated = f',"dateModified":"{modified.isoformat()}"' if modified else ""
             head += ('<script type="application/ld+json">{"@context":"https://schema.org",'
                      f'"@type":"NewsArticle","headline":"{article.title}",'
-                     f'"datePublished":"{article.published.isoformat()}"}}</script>')
+                     f'"datePublished":"{article.published.isoformat()}"{updated}}}</script>')
         elif article.markup == "opengraph":
             head += ('<meta property="og:type" content="article">'
                      f'<meta property="article:published_time" content="{article.published.isoformat()}">')
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in _paragraphs(article.title, rng))
+            if modified:
+                head += f'<meta property="article:modified_time" content="{modified.isoformat()}">'
+        paragraphs = _paragraphs(article.title, rng if i < count else random.Random(article.title))
+        if modified:
+            paragraphs[0] = f"Mise à jour du {modified:%d/%m/%Y %H:%M} : {paragraphs[0]}"
+        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
         links = " ".join(f'<a href="/tag/{t}/">{t}</a>' for t in article.tags)
         query = "?src_ctx=related" if traps else ""
         rel = "".join(f'<li><a href="{r.path}{query}">{html.escape(r.title)}</a></li>'
@@ -142,6 +175,7 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
         if traps and article.path.endswith("/"):
             _write(root, article.path + "amp/", _page(article.title, (
                 f"<article><h1>{html.escape(article.title)}</h1>{body}</article>"), head))
+    articles = sorted([*base, *extra], key=lambda a: a.published, reverse=True)
 
     def teaser(article: GenArticle) -> str:
         return _teaser(article, excerpt=traps)
@@ -187,8 +221,8 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
                     for a in articles[:20])
     (root / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel>'
                                    f"<title>GenNews</title>{items}</channel></rss>", encoding="utf-8")
-    urls = [f"<url><loc>{a.path}</loc><lastmod>{a.published.isoformat()}</lastmod></url>"
-            for a in articles]
+    urls = [f"<url><loc>{a.path}</loc><lastmod>{edited.get(a.path, a.published).isoformat()}"
+            "</lastmod></url>" for a in articles]
     urls += [f"<url><loc>/tag/{t}/</loc></url>" for t in TAGS]
     urls += [f"<url><loc>/{s}/</loc></url>" for s in SECTIONS] + ["<url><loc>/a-propos/</loc></url>"]
     (root / "sitemap.xml").write_text(

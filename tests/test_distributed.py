@@ -254,7 +254,9 @@ def test_second_round_fetches_only_the_new_article_and_the_section_pages(
     first, second = round_records(database)
     assert first["run_id"] != second["run_id"]
     assert second["articles"]["new"] == 1 and second["status"] == "ok"
-    assert second["articles"]["skipped_known"] >= 7
+    # /jeux/ was asked for with its validators and answered 304: not parsed (issue 23)
+    assert second["articles"]["skipped_known"] >= 1
+    assert second["revisits"]["not_modified"] >= 1
     assert shared_redis.keys() == []
 
 

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 NEW_SLUG = "nvidia-annonce-une-rtx-4070-super"
 EDITED_SLUG = "free-lance-sa-nouvelle-freebox-ultra"
 REFRESHED_SLUG = "test-super-mario-bros-wonder-la-revolution-douce"
+RECENT_SLUG = "le-patch-5-de-baldurs-gate-3-ajoute-un-mode-honneur"
 
 
 def article_paths(requests: list[str]) -> list[str]:
@@ -81,10 +82,15 @@ def test_second_run_downloads_no_known_article(site_copy, run_scrapy, database):
     assert documents(database) == before  # not even last_seen_at moved: nothing was fetched
     record = last_run(database)
     assert record["status"] == "ok" and record["failed"] is False
-    # the first pages' links: stored articles and the video hub, remembered as not an article
     assert record["articles"]["new"] == record["articles"]["updated"] == 0
     assert record["articles"]["unchanged"] == 0
-    assert record["articles"]["skipped_known"] >= 7
+    # both first pages were asked for with their validators and answered 304: not even parsed
+    assert record["revisits"]["not_modified"] == 2
+    assert [a.status for a in site.accesses()[-2:]] == [304, 304]
+    # unchanged fronts keep their link counts in the record: the next run's layout check has them
+    first_record = database["crawl_runs"].find_one({}, sort=[("started_at", 1)])
+    assert record["section_article_links"] == first_record["section_article_links"]
+    assert all(v > 0 for v in record["section_article_links"].values())
     # both sections' first pages were fetched; their next pages were not (nothing new on page 1)
     assert sorted(listing_paths(second.requests)) == ["/actualites/", "/jeux/"]
 
@@ -99,9 +105,11 @@ def test_third_run_fetches_new_and_due_articles_and_revises_the_changed_one(
     articles.update_many({}, {"$set": {"first_seen_at": now - dt.timedelta(days=5),
                                         "last_seen_at": now - dt.timedelta(days=5),
                                         "changed_at": now - dt.timedelta(days=5)}})
+    # Published 7 hours ago: the 6-hour mark of REFRESH_AGES_HOURS passed since their last fetch.
     for slug in (EDITED_SLUG, REFRESHED_SLUG):
         articles.update_one({"url": {"$regex": f"/articles/{slug}$"}},
                             {"$set": {"first_seen_at": now - dt.timedelta(hours=5),
+                                      "published_at": now - dt.timedelta(hours=7),
                                       "last_seen_at": now - dt.timedelta(hours=3),
                                       "changed_at": now - dt.timedelta(hours=5)}})
     before = documents(database)
@@ -110,8 +118,10 @@ def test_third_run_fetches_new_and_due_articles_and_revises_the_changed_one(
 
     third = run_scrapy("crawl", "fixture_fr", site=site)
     assert third.returncode == 0, third.stderr[-2000:]
+    # the new one, the two due by age, and the one published "il y a 3 heures" (its 1-hour mark
+    # passed since its last fetch, which this test moved 5 days back)
     assert sorted(article_paths(third.requests)) == sorted(
-        f"/articles/{s}" for s in (NEW_SLUG, EDITED_SLUG, REFRESHED_SLUG))
+        f"/articles/{s}" for s in (NEW_SLUG, EDITED_SLUG, REFRESHED_SLUG, RECENT_SLUG))
     after = documents(database)
     assert set(after) == set(before) | {NEW_SLUG}
     edited = after[EDITED_SLUG]
@@ -126,12 +136,14 @@ def test_third_run_fetches_new_and_due_articles_and_revises_the_changed_one(
     assert refreshed["last_seen_at"] > before[REFRESHED_SLUG]["last_seen_at"]
     assert {k: v for k, v in refreshed.items() if k != "last_seen_at"} == {
         k: v for k, v in before[REFRESHED_SLUG].items() if k != "last_seen_at"}
-    for slug in set(before) - {EDITED_SLUG, REFRESHED_SLUG}:
+    for slug in set(before) - {EDITED_SLUG, REFRESHED_SLUG, RECENT_SLUG}:
         assert after[slug] == before[slug], slug
     assert after[NEW_SLUG]["revision"] == 1
     record = last_run(database)
+    # the unchanged one was asked for with its validators and answered 304: no download
     assert {k: v for k, v in record["articles"].items() if k != "skipped_known"} == {
-        "new": 1, "updated": 1, "unchanged": 1}
+        "new": 1, "updated": 1, "unchanged": 0}
+    assert record["revisits"]["not_modified"] >= 1 and record["revisits"]["refresh_age"] == 3
     assert edited["run_id"] == record["run_id"] == after[NEW_SLUG]["run_id"]
     # consumers' "what changed since T": one indexed range query, `$gte` as the README says (the
     # third run may end within `now`'s second, and nx-27017 compares dates to the second)
@@ -141,8 +153,10 @@ def test_third_run_fetches_new_and_due_articles_and_revises_the_changed_one(
 
 def test_pagination_stops_at_the_first_page_without_new_articles_unless_full(
         site_copy, run_scrapy, database):
-    site, _ = site_copy
+    site, root = site_copy
     assert run_scrapy("crawl", "fixture_fr", site=site).returncode == 0
+    front = root / "actualites" / "index.html"  # changed (not a 304), but no new article
+    front.write_text(front.read_text() + "<!-- a new ad slot -->")
     second = run_scrapy("crawl", "fixture_fr", site=site)
     assert "/actualites/page/2/" not in second.requests
     assert last_run(database)["articles"]["skipped_known"] > 0
@@ -245,7 +259,8 @@ def test_articles_found_in_feeds_and_sitemaps_are_not_downloaded_again(tmp_path,
         assert not paths & set(second)  # neither is downloaded again
         assert any("feed" in p for p in second) and any("sitemap" in p for p in second)
         assert database["articles"].count_documents({}) == stored
-        assert last_run(database)["articles"]["skipped_known"] >= 2
+        # the feed and the sitemap were asked for with their validators: 304, not even parsed
+        assert last_run(database)["revisits"]["not_modified"] >= 2
     finally:
         site.server.stop()
 
@@ -294,8 +309,8 @@ def test_a_listing_whose_lookup_fails_lets_every_article_through_once_counted(tm
     try:
         crawler = get_crawler(Spider)
         middleware = IncrementalMiddleware(
-            crawler, ArticleStore(database), refresh_window=dt.timedelta(hours=48),
-            refresh_interval=dt.timedelta(hours=6), rejected_recheck=dt.timedelta(days=7))
+            crawler, ArticleStore(database), refresh_ages=(dt.timedelta(hours=6),),
+            rejected_recheck=dt.timedelta(days=7))
         listing = make_request(Kind.LISTING, "https://a.example/news/", print, section="news")
         response = HtmlResponse(listing.url, body=b"<html></html>", request=listing)
         links = [make_request(Kind.ARTICLE, f"https://a.example/news/story-{n}", print,

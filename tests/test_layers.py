@@ -32,8 +32,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "reading": frozenset({"catalogue", "dates", "errors", "extract", "items", "links", "logs"}),
     # storage: pymongo and files, no Scrapy
     "storage": frozenset({"errors", "links", "logs"}),
+    # the WARC archive: files, no Scrapy, no database
+    "archive": frozenset({"errors", "logs"}),
     # crawl components
-    "extensions": frozenset({"errors", "health", "links", "logs", "storage"}),
+    "extensions": frozenset({"archive", "errors", "health", "links", "logs", "storage"}),
     "distributed": frozenset({"errors", "extensions", "health", "links", "logs", "scrapy_compat",
                               "storage"}),
     "middlewares": frozenset({"errors", "extensions", "links", "logs", "scrapy_compat", "storage"}),
@@ -42,8 +44,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "spiders": frozenset({"addon", "catalogue", "dates", "errors", "items", "links", "logs", "reading",
                           "scrapy_compat", "sources"}),
     # entry points
-    "cli": frozenset({"addon", "catalogue", "dates", "devserver", "distributed", "errors", "extensions",
-                      "extract", "health", "items", "links", "locks", "logs", "pipelines", "reading",
+    "cli": frozenset({"addon", "archive", "catalogue", "dates", "devserver", "distributed", "errors",
+                      "extensions", "extract", "health", "items", "links", "locks", "logs", "pipelines",
+                      "reading",
                       "scrapy_compat", "sources", "spiders", "storage"}),
     "commands": frozenset({"cli", "errors", "extensions", "scrapy_compat", "spiders"}),
 }

@@ -52,7 +52,7 @@ def a_value(name: str) -> str:
             return str((spec.default + spec.maximum) / 2)
         return str(max(spec.minimum, spec.default) + 1.5)
     special = {"LOG_LEVEL": "DEBUG", "MONGO_URI": "mongodb://db.example:27017/",
-               "REDIS_URL": "redis://127.0.0.1:6379/9"}
+               "REDIS_URL": "redis://127.0.0.1:6379/9", "REFRESH_AGES_HOURS": "2, 12"}
     if spec.pattern:  # a name (database, collection), not a path
         return special.get(name, f"newscrawl_{name.lower()}")
     return special.get(name, f"/tmp/newscrawl-{name.lower()}")

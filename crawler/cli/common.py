@@ -18,12 +18,13 @@ def project_settings() -> Any:
 
 
 def reader_stores(settings: Any) -> tuple[Any, Any]:
-    from crawler.extensions.database import open_database
+    from crawler.extensions.database import open_database, revision_store
     from crawler.storage.articles import ArticleStore
     from crawler.storage.runs import RunStore
 
     database = open_database(settings)
-    return (ArticleStore(database, settings.get("MONGO_COLLECTION")),
+    return (ArticleStore(database, settings.get("MONGO_COLLECTION"),
+                         revisions=revision_store(database, settings)),
             RunStore(database, settings.get("MONGO_RUNS_COLLECTION")))
 
 

@@ -74,8 +74,11 @@ def read_page(page: SavedPage, *, debug: bool = False) -> dict[str, Any]:
     except OSError as exc:
         raise PreviewError(f"cannot read {page.file}: {exc.strerror or exc}") from None
     output = stored_form(html, page.url, debug=debug)
-    if debug and page.id is not None:
-        output["debug"]["id"] = page.id
+    if page.id is not None:
+        # the manifest entry's id, so that a batch's output joins back to its input
+        output["id"] = page.id
+        if debug:
+            output["debug"]["id"] = page.id
     return output
 
 

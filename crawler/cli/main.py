@@ -15,6 +15,9 @@
     newscrawl stats --health [--fail-on-drift]  field shares against the baseline, drift (exit 3)
     newscrawl report [-o report.html]        one self-contained page of charts per source
     newscrawl metrics [-o FILE.prom]         latest runs and data health for Prometheus
+    newscrawl history URL [--json]           every kept version of an article and what changed
+    newscrawl migrate [--dry-run]            fill the current schema version's fields on stored articles
+    newscrawl reextract [SITE ...]           re-derive the articles from the WARC archive (no network)
 """
 
 from __future__ import annotations
@@ -26,10 +29,26 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import NoReturn
 
-from crawler.cli import check_sites, crawl, db, demo, export, extract, metrics, replay, report, sites, stats
+from crawler.cli import (
+    check_sites,
+    crawl,
+    db,
+    demo,
+    export,
+    extract,
+    history,
+    metrics,
+    migrate,
+    reextract,
+    replay,
+    report,
+    sites,
+    stats,
+)
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
-COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites, report, metrics)
+COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites,
+            history, migrate, reextract, report, metrics)
 
 
 def version_line() -> str:

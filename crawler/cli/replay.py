@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli.common import project_settings
+from crawler.cli.common import project_settings, reader_stores
 
 
 def add_parser(commands: Any) -> None:
@@ -23,8 +23,6 @@ def run(args: argparse.Namespace) -> int:
     """Load a dead-letter file or journal (FILE), or with no FILE every journal a dead run left
     in JOURNAL_DIR (then deleted); running it twice changes nothing more."""
     from crawler.errors import DatabaseUnavailable
-    from crawler.extensions.database import open_database
-    from crawler.storage.articles import ArticleStore
     from crawler.storage.deadletters import replay_dead_journals, replay_dead_letters
     from crawler.storage.documents import WriteResult
     from crawler.storage.journal import is_live
@@ -40,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     results: list[tuple[Path, WriteResult]] = []
     try:
-        store = ArticleStore(open_database(settings), settings.get("MONGO_COLLECTION"))
+        store, _ = reader_stores(settings)  # revisions included: a replayed change keeps one
         store.ensure_indexes()
         if path is not None:
             results.append((path, replay_dead_letters(store, path)))

@@ -1,4 +1,5 @@
-"""`newscrawl sites`: the catalogue, how an entry classifies URLs, the parameters learnt per host."""
+"""`newscrawl sites`: the catalogue, how an entry classifies URLs, the parameters learnt per host,
+a site's listing pages (`--listings`, crawler/cli/listings.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def add_parser(commands: Any) -> None:
     sites.add_argument("urls", nargs="*", metavar="URL", help="URLs to classify (with --classify)")
     sites.add_argument("--params", action="store_true",
                        help="URL parameters learnt per host (counts, when), and catalogue overrides")
+    sites.add_argument("--listings", metavar="SITE",
+                       help="SITE's listing pages: when each last changed and last gave a new "
+                            "article, and when it is visited next")
     sites.set_defaults(func=run)
 
 
@@ -57,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.params:
             return _print_params()
+        if args.listings:
+            from crawler.cli.listings import run_listings
+            return run_listings(args.listings)
         print_sites(catalogue_sites(project_settings().get("SITES_FILE")), sys.stdout)
     except (CatalogueError, KeyError) as exc:
         print(f"newscrawl sites: {str(exc).strip(chr(39))}", file=sys.stderr)

@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 from dateparser.data.languages_info import language_order
 from dateparser.date import DateDataParser
 
+from crawler.dates.local import local_time
 from crawler.dates.words import (
     DAY_WORDS,
     MONTHS,
@@ -642,8 +643,12 @@ def resolve_item_dates(
     language: str | None,
     timezone: str | None,
     fetched_at: datetime,
+    local_zone: str | None = None,
 ) -> dict[str, str]:
-    """Fill `published_at`, `updated_at` and `date_source` from the item's raw date strings.
+    """Fill `published_at`, `updated_at` and `date_source` from the item's raw date strings,
+    and `published_local` / `updated_local`: the same instants in the publisher's offset
+    (`crawler.dates.local.local_time`; `local_zone`, when given, is the zone of a date written
+    in UTC on a page whose site zone is unknown: `ArticlePage.local_zone`).
 
     Returns {"published": error, "updated": error} for the strings that were present but
     rejected; an absent raw string is not an error. The two dates are kept as read: an
@@ -658,6 +663,8 @@ def resolve_item_dates(
     >>> item["published_at"], item["updated_at"], item["date_source"]
     (datetime.datetime(2023, 11, 21, 17, 5, tzinfo=datetime.timezone.utc), None, \
 {'published': 'meta/iso-offset', 'updated': None})
+    >>> item["published_local"], item["updated_local"]
+    ('2023-11-21T18:05:00+01:00', None)
     """
     errors: dict[str, str] = {}
     sources: dict[str, str | None] = {}
@@ -674,6 +681,10 @@ def resolve_item_dates(
             else:
                 value, source = result.value, f"{where}/{result.rule}"
         item[f"{name}_at"] = value
+        # The publisher's wall clock beside the UTC instant (crawler.dates.local).
+        item[f"{name}_local"] = local_time(value, rule=source, raw_text=text, timezone=timezone,
+                                           local_zone=local_zone,
+                                           source=item.get("source") or item.get("url"))
         sources[name] = source
     item["date_source"] = sources
     return errors

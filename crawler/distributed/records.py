@@ -39,7 +39,8 @@ def merge_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 _FIGURES = ("requests", "responses", "responses_by_status", "articles", "dropped",
-            "date_parse_failures", "errors", "download_errors", "section_article_links", "health")
+            "date_parse_failures", "errors", "download_errors", "section_article_links",
+            "revisits", "health")
 
 
 class RoundRunRecorder(RunRecorder):
@@ -67,7 +68,7 @@ class RoundRunRecorder(RunRecorder):
             return
         finished_at = dt.datetime.now(dt.UTC)
         stats = self.stats.get_stats()
-        figures = summarise_stats(stats)
+        figures = summarise_stats(stats, self.previous)
         figures["recovered_requests"] = int(stats.get("distributed/recovered", 0))
         nothing_to_do = reason == "finished" and figures["requests"] == 0
         failure = None if nothing_to_do else judge_run(figures, reason, self.previous,

@@ -7,6 +7,7 @@
 
       owner = DatabaseOwner.of(crawler)        # crawler.get_extension(DatabaseOwner), checked
       owner.articles, owner.runs, owner.params # ArticleStore, RunStore, ParamStore on the one client
+      owner.listings, owner.validators        # ListingStore, ValidatorStore (issue 23: re-runs)
 
   `of` works once the extensions are built: in the `from_crawler` of a middleware or pipeline,
   and from `spider_opened` on in an extension (Scrapy builds the extensions before it answers
@@ -39,8 +40,11 @@ from crawler.errors import DatabaseUnavailable
 from crawler.storage.articles import ArticleStore
 from crawler.storage.connection import connect
 from crawler.storage.embedded import EmbeddedServer
+from crawler.storage.listings import ListingStore
 from crawler.storage.params import ParamStore
+from crawler.storage.revisions import RevisionStore
 from crawler.storage.runs import RunStore
+from crawler.storage.validators import ValidatorStore
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -105,6 +109,12 @@ def open_database(settings: BaseSettings) -> Database[dict[str, Any]]:
     return _clients.get(settings)
 
 
+def revision_store(database: Database[dict[str, Any]], settings: BaseSettings) -> RevisionStore:
+    """The revisions collection as the settings name and cap it (crawls and operator commands)."""
+    return RevisionStore(database, settings.get("MONGO_REVISIONS_COLLECTION"),
+                         max_per_article=settings.getint("REVISIONS_MAX_PER_ARTICLE"))
+
+
 def needs_database(settings: BaseSettings) -> bool:
     """Whether a crawl with these settings has a database owner."""
     return any(str(path).endswith(OWNER_PATH) or getattr(path, "__name__", "") == "DatabaseOwner"
@@ -122,11 +132,18 @@ class DatabaseOwner:
         self._articles: ArticleStore | None = None
         self._runs: RunStore | None = None
         self._params: ParamStore | None = None
+        self._revisions: RevisionStore | None = None
+        self._listings: ListingStore | None = None
+        self._validators: ValidatorStore | None = None
         if database is not None:
             settings = crawler.settings
-            self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"))
+            self._revisions = revision_store(database, settings)
+            self._articles = ArticleStore(database, settings.get("MONGO_COLLECTION"),
+                                          revisions=self._revisions)
             self._runs = RunStore(database, settings.get("MONGO_RUNS_COLLECTION"))
             self._params = ParamStore(database)
+            self._listings = ListingStore(database)
+            self._validators = ValidatorStore(database)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
@@ -147,6 +164,9 @@ class DatabaseOwner:
         owner._articles.ensure_schema()
         owner._runs.ensure_indexes()
         owner._params.ensure_indexes()
+        owner.revisions.ensure_indexes()
+        owner.listings.ensure_indexes()
+        owner.validators.ensure_indexes()
         return owner
 
     @classmethod
@@ -176,6 +196,24 @@ class DatabaseOwner:
         """The URL parameters learnt from the sites (`crawler.links.params`), shared by every crawl."""
         assert self._params is not None, "no database: ask through DatabaseOwner.of(crawler)"
         return self._params
+
+    @property
+    def revisions(self) -> RevisionStore:
+        """Superseded versions of changed articles; the article store writes them (issue 22)."""
+        assert self._revisions is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._revisions
+
+    @property
+    def listings(self) -> ListingStore:
+        """What each listing page gave lately (crawler.storage.listings), shared by workers."""
+        assert self._listings is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._listings
+
+    @property
+    def validators(self) -> ValidatorStore:
+        """The ETag / Last-Modified of the pages fetched (crawler.storage.validators)."""
+        assert self._validators is not None, "no database: ask through DatabaseOwner.of(crawler)"
+        return self._validators
 
     def spider_opened(self) -> None:
         if self.database is None:

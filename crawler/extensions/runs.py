@@ -36,8 +36,10 @@ logger = logging.getLogger(__name__)
 _DATE_ERRORS = ("unparseable", "future", "before-1995")
 
 
-def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
-    """The figures of a run record, from a crawl's stats."""
+def summarise_stats(stats: Mapping[str, Any],
+                    previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The figures of a run record, from a crawl's stats (and the previous run's record: a
+    section front that answered 304 has the links it had then)."""
     responses: dict[str, int] = {}
     for key, value in stats.items():
         if key.startswith("downloader/response_status_count/"):
@@ -57,6 +59,11 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         key.split("/", 2)[2]: int(value)
         for key, value in stats.items() if key.startswith("listing/section_links/")
     }
+    before = (previous or {}).get("section_article_links") or {}
+    for key in stats:  # crawler/middlewares/conditional.py: not modified, so not read
+        section = key.split("/", 2)[2] if key.startswith("listing/section_unchanged/") else None
+        if section and section not in sections and isinstance(before.get(section), int):
+            sections[section] = before[section]
     # sections crawled with the news heuristics because the entry's patterns no longer fit
     # (crawler/catalogue/fallback.py): {section: {matched, article_like, links, articles}}
     fallback: dict[str, dict[str, int]] = {}
@@ -103,6 +110,17 @@ def summarise_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "fallback_sections": fallback,
         # the fields of the new articles (crawler/health/fields.py): counts, shares, methods
         "health": health_from_stats(stats),
+        # re-runs (crawler/middlewares/conditional.py, incremental.py): requests that carried
+        # validators, pages the server said had not changed (304), articles re-fetched because a
+        # source said they changed or by the age schedule, listings skipped by their back-off
+        "revisits": {"conditional": int(stats.get("conditional/sent", 0)),
+                     "not_modified": int(stats.get("conditional/not_modified", 0)),
+                     "unexpected_304": int(stats.get("conditional/unexpected_304", 0)),
+                     "unstable_etag": int(stats.get("conditional/unstable_etag", 0)),
+                     "future_last_modified": int(stats.get("conditional/future_last_modified", 0)),
+                     "refresh_changed": int(stats.get("incremental/refresh/changed", 0)),
+                     "refresh_age": int(stats.get("incremental/refresh/age", 0)),
+                     "listings_backed_off": int(stats.get("listings/backed_off", 0))},
     }
 
 
@@ -344,7 +362,7 @@ class RunRecorder:
                 logger.warning("run %s of %s was %s", record["run_id"], spider, reason)
 
     def _beat(self) -> None:
-        figures = summarise_stats(self.stats.get_stats())
+        figures = summarise_stats(self.stats.get_stats(), self.previous)
         try:
             self.runs.finish(self.run_id, {"heartbeat_at": dt.datetime.now(dt.UTC),
                                            "requests": figures["requests"],
@@ -381,7 +399,7 @@ class RunRecorder:
         if self._runs is None:
             return
         self._stop_timers()
-        figures = summarise_stats(self.stats.get_stats())
+        figures = summarise_stats(self.stats.get_stats(), self.previous)
         failure = judge_run(figures, reason, self.previous, max_error_rate=self.max_error_rate)
         status = "interrupted" if reason == "shutdown" else ("failed" if failure else "ok")
         # a failed or interrupted run is loud already; its empty figures are no data change
@@ -395,7 +413,7 @@ class RunRecorder:
         finished_at = dt.datetime.now(dt.UTC)
         duration = round((finished_at - self.started_at).total_seconds(), 3)
         record = {
-            **summarise_stats(self.stats.get_stats()),
+            **summarise_stats(self.stats.get_stats(), self.previous),
             "finished_at": finished_at,
             "finish_reason": reason,
             "duration_s": duration,

@@ -29,5 +29,6 @@ def article_item(page: ArticlePage) -> tuple[dict[str, Any], dict[str, str]]:
     item = page.to_item()
     errors = resolve_item_dates(item, language=item.get("language") or page.default_language,
                                 timezone=page.timezone or page.timezone_hint,
-                                fetched_at=item.get("fetched_at") or datetime.now(UTC))
+                                fetched_at=item.get("fetched_at") or datetime.now(UTC),
+                                local_zone=page.local_zone)
     return item, errors

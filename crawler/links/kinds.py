@@ -55,3 +55,8 @@ class Kind(enum.Enum):
 # Sent by a spider when a page requested as an article is not one, with arguments `url` and
 # `reason`; the incremental middleware remembers the page so that it is not fetched again soon.
 page_not_article = object()
+
+# Sent by crawler.middlewares.conditional when the server answered 304 Not Modified to a request
+# that carried our validators, with arguments `url`, `kind` (a `Kind`) and `request`: the page was seen,
+# unchanged, and not parsed; the incremental middleware counts it as a visit that gave nothing.
+page_not_modified = object()

@@ -82,4 +82,7 @@ def article_from(response: Response, crawler: Crawler,
         raw = item.get(f"{which}_raw") or {}
         _log_once.warning(f"{crawl}:{which}:{error}", "%s date %r (%s) of %s: %s", which,
                           raw.get("text"), raw.get("where"), item.get("url"), error)
-    return ArticleItem(**item, crawl_section=response.meta.get("section"))
+    # where the page lies in the WARC archive (crawler.extensions.archive), when it was archived
+    archive = response.meta.get("archive")
+    return ArticleItem(**item, crawl_section=response.meta.get("section"),
+                       **({"archive": archive} if archive else {}))

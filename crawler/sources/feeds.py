@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -27,6 +27,8 @@ class FeedEntry:
     url: str
     published: dt.datetime | None = None  # aware UTC; `updated` when the entry has no other
     title: str | None = None
+    # aware UTC: the entry's own `updated` / `modified` (an edit after publication), when given
+    updated: dt.datetime | None = field(default=None, repr=False)
 
 
 def parse_feed(data: bytes, base_url: str) -> list[FeedEntry]:
@@ -63,7 +65,8 @@ def _rss_item(node: etree._Element, base_url: str) -> FeedEntry | None:
     if not link:
         return None
     published = parse_date(child_text(node, "pubDate", "date", "published", "updated"))
-    return FeedEntry(urljoin(base_url, link.strip()), published, child_text(node, "title"))
+    return FeedEntry(urljoin(base_url, link.strip()), published, child_text(node, "title"),
+                     parse_date(child_text(node, "updated", "modified")))
 
 
 def _atom_entry(node: etree._Element, base_url: str) -> FeedEntry | None:
@@ -77,7 +80,7 @@ def _atom_entry(node: etree._Element, base_url: str) -> FeedEntry | None:
         return None
     published = parse_date(child_text(node, "published", "issued", "updated", "modified"))
     return FeedEntry(urljoin(base_url, str(chosen.get("href")).strip()), published,
-                     child_text(node, "title"))
+                     child_text(node, "title"), parse_date(child_text(node, "updated", "modified")))
 
 
 _LINK_TAG_RE = re.compile(r"<link\b[^>]*>", re.IGNORECASE)

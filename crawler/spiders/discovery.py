@@ -10,6 +10,13 @@ already scheduled in this run (`_scheduled_articles` is the run's seen-set, shar
 listings). Articles found without a date are windowed after extraction by
 `crawler.pipelines.window.DateWindowPipeline`.
 
+Every request carries the date at which its source says the article last changed
+(`listing_lastmod`: a sitemap's lastmod, a feed entry's updated else published date). A link
+already scheduled by another source is yielded again (`repeated`) when it carries such a date:
+the incremental middleware, which may have dropped the first request as stored and unchanged,
+then sees that this source says it changed after our last fetch (issue 23: a section page
+scheduled the five edited articles first, and their sitemap lastmods were never looked at).
+
 Sitemap indexes are followed newest first, at most DISCOVERY_MAX_SITEMAPS children each and
 DISCOVERY_MAX_SITEMAP_DEPTH levels deep; children last modified before `since`, and those named
 like taxonomy sitemaps (category-, tag-, author-, page-sitemap), are not downloaded.
@@ -174,10 +181,18 @@ class DiscoveryMixin:
             home = self.discovery_home()
             if home:  # may also be a section page: fetched again, for its <head>
                 yield make_request(Kind.FEED, home, self.parse_home_feeds, section=None,
-                                   dont_filter=True)
+                                   dont_filter=True, feed_home=True)
         if "sitemaps" in self.sources:
             for url in self.discovery_sitemaps():
                 yield self._sitemap_request(url, depth=0)
+
+    def discovery_feed_request(self, url: str) -> scrapy.Request | None:
+        """A feed found in an earlier run (crawler.middlewares.incremental asks at start): read
+        every run, even when the page that declares it answers 304 and is not read."""
+        if "feeds" not in self.sources or not on_domains(url, self.discovery_domains()):
+            return None
+        self._stats.inc_value("discovery/feeds_known")
+        return make_request(Kind.FEED, url, self.parse_feed, section=None)
 
     def _sitemap_request(self, url: str, *, depth: int) -> scrapy.Request:
         if url.rstrip("/").endswith("/robots.txt"):
@@ -208,7 +223,8 @@ class DiscoveryMixin:
             return
         self._stats.inc_value("discovery/feed_entries", len(entries))
         for entry in entries:
-            yield from self._discovered(entry.url, entry.published, via="feed", trusted=True)
+            yield from self._discovered(entry.url, entry.published, via="feed", trusted=True,
+                                        listing_lastmod=entry.updated or entry.published)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         text = response.body.decode("utf-8", errors="replace")
@@ -283,7 +299,14 @@ class DiscoveryMixin:
                          date.isoformat() if date else "?", self.date_window.describe(), canonical)
             return
         if canonical in self._scheduled_articles:
-            stats.inc_value("discovery/rejected/repeated")
+            if meta.get("listing_lastmod") is None:
+                stats.inc_value("discovery/rejected/repeated")
+                return
+            # scheduled by another source, maybe dropped there as unchanged: this one's date
+            # may say otherwise (the incremental middleware lets a URL through once at most)
+            stats.inc_value("discovery/repeated_with_date")
+            yield self.discovery_article_request(canonical, via=via, listing_date=date,
+                                                 repeated=True, **meta)
             return
         if len(self._scheduled_articles) >= self.discovery_max_articles():
             stats.inc_value("discovery/max_articles_reached")

@@ -28,9 +28,11 @@ from crawler.storage.documents import (
     WriteResult,
     first_insert,
     prepare_document,
+    relative_date,
     written_fields,
 )
 from crawler.storage.queries import READER_INDEXES, TEXT_INDEX
+from crawler.storage.revisions import REVISION_FIELDS, Revision, RevisionStore
 from crawler.storage.schema import mongo_validator
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,11 @@ class ArticleStore:
     URLs included (`$in`), so a crawl's cost per article does not grow with the collection.
     """
 
-    def __init__(self, database: Database[dict[str, Any]], collection: str = "articles") -> None:
+    def __init__(self, database: Database[dict[str, Any]], collection: str = "articles", *,
+                 revisions: RevisionStore | None = None) -> None:
         self.collection = database[collection]
+        # Where a changed article's superseded version goes before it is overwritten (issue 22).
+        self.revisions = revisions
         # Pages that matched an article pattern but were not articles (hubs, empty pages), so
         # that incremental runs do not download them again before they are due for a re-check.
         self.rejected = database[f"{collection}_rejected"]
@@ -92,12 +97,14 @@ class ArticleStore:
         """The stored articles among `urls`, by canonical URL or by the URL they were fetched
         from; two indexed queries whatever the number of URLs.
 
-        Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at"}.
+        Maps each given URL that is known to {"url", "first_seen_at", "last_seen_at",
+        "published_at"}.
         """
         wanted = list(dict.fromkeys(urls))
         if not wanted:
             return {}
-        projection = {"_id": 0, "url": 1, "first_seen_at": 1, "last_seen_at": 1}
+        projection = {"_id": 0, "url": 1, "first_seen_at": 1, "last_seen_at": 1,
+                      "published_at": 1}
         found = {d["url"]: d for d in self.collection.find({"_id": {"$in": wanted}}, projection)}
         missing = [url for url in wanted if url not in found]
         if missing:
@@ -117,19 +124,23 @@ class ArticleStore:
         `changed_at` and `revision` 1. Known URL with another hash: its fields are `$set`,
         `revision` incremented, `changed_at` set, and `updated_at` taken from the page or, when the
         page gives none, from the fetch time. Same hash: only `last_seen_at` moves.
+        With a `RevisionStore`, a revised article's stored version is kept there first.
         """
         if not documents:
             return WriteResult()
         stored = {
-            d["_id"]: d.get("content_hash")
+            d["_id"]: d
             for d in self.collection.find(
-                {"_id": {"$in": [doc["url"] for doc in documents]}}, {"_id": 1, "content_hash": 1},
+                {"_id": {"$in": [doc["url"] for doc in documents]}},
+                {"_id": 1, "content_hash": 1, "published_at": 1, "published_local": 1,
+                 "date_source": 1},
             )
         }
         operations: list[UpdateOne] = []
         aliases: dict[str, str] = {}
         inserted = updated = unchanged = 0
         inserted_indexes: list[int] = []
+        superseded: list[tuple[dict[str, Any], Any]] = []  # (new document, declared update)
         for index, document in enumerate(map(prepare_document, documents)):
             url = document["url"]
             fields = written_fields(document, run_id=run_id, now=now)
@@ -143,8 +154,14 @@ class ArticleStore:
                     {"$set": {**fields, "changed_at": now}, "$setOnInsert": first_insert(now)},
                     upsert=True,
                 ))
-            elif stored[url] != document.get("content_hash"):
+            elif stored[url].get("content_hash") != document.get("content_hash"):
                 updated += 1
+                superseded.append((document, fields.get("updated_at")))
+                if relative_date(document) and relative_date(stored[url]):
+                    # "il y a 3 heures" read again later is vaguer ("il y a 2 jours"): the
+                    # first reading stays (the date is not part of the content hash either)
+                    fields["published_at"] = stored[url].get("published_at")
+                    fields["published_local"] = stored[url].get("published_local")
                 if fields.get("updated_at") is None:
                     fields["updated_at"] = document.get("fetched_at") or now
                 operations.append(UpdateOne(
@@ -154,6 +171,8 @@ class ArticleStore:
             else:
                 unchanged += 1
                 operations.append(UpdateOne({"_id": url}, {"$set": {"last_seen_at": now}}))
+        if superseded and self.revisions is not None:
+            self._keep_revisions(superseded, run_id=run_id, now=now)
         rejected: list[tuple[int, str]] = []
         try:
             self.collection.bulk_write(operations, ordered=False)
@@ -172,6 +191,35 @@ class ArticleStore:
                                      for fetched, url in aliases.items()], ordered=False)
         return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
                            rejected=tuple(rejected), inserted_indexes=tuple(inserted_indexes))
+
+    def _keep_revisions(self, superseded: Sequence[tuple[dict[str, Any], Any]], *, run_id: str,
+                        now: dt.datetime) -> None:
+        """The stored versions of the articles about to be revised, to the revision store,
+        before the overwrite: a crash in between leaves the revision written and the article as it
+        was, and the retried batch writes that revision once (its `_id` is url#revision)."""
+        assert self.revisions is not None
+        projection = dict.fromkeys(("url", "revision", *REVISION_FIELDS), 1)
+        stored = {d["_id"]: d for d in self.collection.find(
+            {"_id": {"$in": [document["url"] for document, _ in superseded]}}, projection)}
+        self.revisions.keep([Revision(stored[document["url"]], document, declared)
+                             for document, declared in superseded if document["url"] in stored],
+                            now=now, run_id=run_id)
+
+    @connection_errors_as_unavailable
+    def seen_unchanged(self, urls: Iterable[str], *, now: dt.datetime) -> None:
+        """The server said these stored articles did not change (a 304): `last_seen_at` moves,
+        as for a download whose content hash was the same."""
+        wanted = list(dict.fromkeys(urls))
+        if wanted:
+            self.collection.update_many({"_id": {"$in": wanted}}, {"$set": {"last_seen_at": now}})
+
+    @connection_errors_as_unavailable
+    def published_since(self, source: str, since: dt.datetime) -> list[dict[str, Any]]:
+        """A source's articles published since `since` (index `source_published_at`), with the
+        dates the age schedule of re-fetches needs."""
+        return list(self.collection.find(
+            {"source": source, "published_at": {"$gte": since}},
+            {"_id": 0, "url": 1, "published_at": 1, "first_seen_at": 1, "last_seen_at": 1}))
 
     def count(self, query: Mapping[str, Any] | None = None) -> int:
         return self.collection.count_documents(dict(query or {}))

@@ -1,0 +1,235 @@
+"""Conditional requests: a page the server says has not changed costs a 304, not a download.
+
+`ConditionalRequestMiddleware` (a downloader middleware) keeps the validators (`ETag`,
+`Last-Modified`) of every listing, feed, sitemap and article it sees answered with a 200
+(`crawler.storage.validators`), and sends them back on the next visit (`If-None-Match`,
+`If-Modified-Since`): listings, feeds and sitemaps every time (robots.txt never: it names
+sitemaps without saying whether they changed), an article when it is re-fetched (`refresh`).
+A 304 to such a request is "seen, unchanged": it is counted, the incremental middleware is
+told (`crawler.links.kinds.page_not_modified`) and the request ends there (`IgnoreRequest`,
+which Scrapy neither logs nor counts as an error), so the page is not parsed.
+
+Not a cache (Scrapy's HttpCacheMiddleware keeps bodies; nothing here needs one): only the
+validators are kept, a few hundred bytes a page.
+
+Bad servers, each counted and never a lost page:
+- a 304 to a request that carried no validator cannot be a "not modified": the request is made
+  once more without any condition (`Cache-Control: no-cache`); a second 304 drops it, with a
+  warning (the page stays unknown, so the next run asks again);
+- an ETag that changes on every answer while the body does not is marked unstable and no longer
+  sent (the Last-Modified still is);
+- a Last-Modified in the future is not kept (sent back, it could hide every later change).
+
+Switched off with INCREMENTAL_ENABLED; `-a full=1` sends no validator (it still keeps them).
+Stats: conditional/sent, conditional/not_modified, conditional/not_modified/<kind>,
+conditional/saved, conditional/unexpected_304, conditional/unexpected_304_dropped,
+conditional/unstable_etag, conditional/future_last_modified, conditional/save_failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.errors import DatabaseUnavailable
+from crawler.extensions.database import DatabaseOwner
+from crawler.extensions.runs import run_key
+from crawler.links.kinds import Kind, page_not_modified
+from crawler.logs import LogOnce
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.storage.validators import ValidatorStore
+
+logger = logging.getLogger(__name__)
+_log_once = LogOnce(logger)
+
+_CONDITION_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+# A Last-Modified this far ahead of our clock is a wrong clock or a wrong header, not a page
+# written in the future; an hour covers ordinary clock skew.
+_FUTURE_SLACK = dt.timedelta(hours=1)
+_SAVE_BATCH = 50
+
+
+class ConditionalRequestMiddleware:
+    def __init__(self, crawler: Crawler, store: ValidatorStore) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+        self.store = store
+        self._listings: dict[str, dict[str, Any]] = {}  # this source's, loaded at open
+        self._pending: list[dict[str, Any]] = []
+        self._source = ""
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        if not crawler.settings.getbool("INCREMENTAL_ENABLED"):
+            raise NotConfigured("INCREMENTAL_ENABLED is off")
+        return cls(crawler, DatabaseOwner.of(crawler).validators)
+
+    def spider_opened(self) -> None:
+        spider = self.crawler.spider
+        assert spider is not None
+        self._source = run_key(spider)
+        try:
+            self._listings = self.store.of_source(self._source, exclude_kind=Kind.ARTICLE.value)
+        except DatabaseUnavailable as exc:  # costs full downloads this run, nothing else
+            logger.warning("cannot read the stored validators (%s): no conditional request", exc)
+
+    def spider_closed(self) -> None:
+        self._save()
+
+    # ------------------------------------------------------------------ requests
+
+    def process_request(self, request: Request) -> None:
+        kind = Kind.of(request)
+        if kind is None or request.meta.get("unconditional") or self._full_run():
+            return
+        if request.url.endswith("/robots.txt"):
+            # it names sitemaps without saying whether they changed: an unchanged robots.txt
+            # must not hide them (and it is a few hundred bytes)
+            return
+        record = self._validators(request, kind)
+        if not record:
+            return
+        etag, modified = record.get("etag"), record.get("last_modified")
+        if etag and not record.get("etag_unstable"):
+            request.headers[b"If-None-Match"] = etag
+        if modified:
+            request.headers[b"If-Modified-Since"] = modified
+        if any(h in request.headers for h in _CONDITION_HEADERS):
+            request.meta["conditional"] = True
+            self.stats.inc_value("conditional/sent")
+
+    def _validators(self, request: Request, kind: Kind) -> dict[str, Any] | None:
+        if kind is not Kind.ARTICLE:
+            return self._listings.get(request.url)
+        if not request.meta.get("refresh"):
+            return None  # a new article has none; a stored one is only asked for on a refresh
+        try:
+            record = self.store.one(request.url)
+        except DatabaseUnavailable:
+            return None
+        if record:
+            request.meta["stored_validators"] = {"etag": record.get("etag"),
+                                                 "body_sha1": record.get("body_sha1")}
+        return record
+
+    # ------------------------------------------------------------------ responses
+
+    def process_response(self, request: Request, response: Response) -> Response | Request:
+        kind = Kind.of(request)
+        if kind is None:
+            return response
+        if response.status == 304:
+            return self._not_modified(request, kind)
+        if 200 <= response.status < 300:
+            self._keep(request, response, kind)
+        return response
+
+    def _not_modified(self, request: Request, kind: Kind) -> Request:
+        if request.meta.get("conditional"):
+            self.stats.inc_value("conditional/not_modified")
+            self.stats.inc_value(f"conditional/not_modified/{kind.value}")
+            if kind is Kind.LISTING and request.meta.get("page") == 1 and request.meta.get("section"):
+                # its links are those of the last run (the run record's layout check needs them)
+                self.stats.inc_value(f"listing/section_unchanged/{request.meta['section']}")
+            logger.debug("not modified: %s", request.url)
+            self.crawler.signals.send_catch_log(page_not_modified, url=request.url, kind=kind,
+                                                request=request)
+            raise IgnoreRequest(f"not modified: {request.url}")
+        self.stats.inc_value("conditional/unexpected_304")
+        if not request.meta.get("unconditional"):
+            _log_once.warning("unexpected_304", "%s answered 304 Not Modified to a request "
+                              "without validators: asked again without conditions", request.url)
+            headers = request.headers.copy()
+            for name in _CONDITION_HEADERS:
+                headers.pop(name, None)
+            headers[b"Cache-Control"] = b"no-cache"
+            return request.replace(headers=headers, dont_filter=True,
+                                   meta={**request.meta, "unconditional": True,
+                                         "conditional": False})
+        self.stats.inc_value("conditional/unexpected_304_dropped")
+        _log_once.warning("unexpected_304_dropped", "%s answered 304 Not Modified again to a "
+                          "request without conditions: not downloaded this run", request.url)
+        raise IgnoreRequest(f"304 without validators: {request.url}")
+
+    def _keep(self, request: Request, response: Response, kind: Kind) -> None:
+        etag = _header(response, b"ETag")
+        modified = _header(response, b"Last-Modified")
+        if modified and _in_future(modified):
+            self.stats.inc_value("conditional/future_last_modified")
+            _log_once.warning("future_last_modified", "%s: Last-Modified %r is in the future: "
+                              "not kept", response.url, modified)
+            modified = None
+        if not etag and not modified:
+            return
+        body_sha1 = hashlib.sha1(response.body).hexdigest()
+        before = (self._listings.get(request.url) if kind is not Kind.ARTICLE
+                  else request.meta.get("stored_validators")) or {}
+        unstable = bool(before.get("etag_unstable"))
+        if (etag and before.get("etag") and etag != before["etag"]
+                and before.get("body_sha1") == body_sha1):
+            unstable = True
+            self.stats.inc_value("conditional/unstable_etag")
+            _log_once.warning("unstable_etag", "%s: a new ETag for the same body: its ETag is "
+                              "not sent again", response.url)
+        record = {"url": request.url, "source": self._source, "kind": kind.value, "etag": etag,
+                  "last_modified": modified, "body_sha1": body_sha1, "etag_unstable": unstable}
+        if kind is not Kind.ARTICLE:
+            self._listings[request.url] = record
+        self._pending.append(record)
+        if len(self._pending) >= _SAVE_BATCH:
+            self._save()
+
+    def _save(self) -> None:
+        records, self._pending = self._pending, []
+        if not records:
+            return
+        try:
+            saved = self.store.save(records, now=dt.datetime.now(dt.UTC))
+        except DatabaseUnavailable as exc:  # costs a full download next run, nothing else
+            self.stats.inc_value("conditional/save_failed", len(records))
+            logger.warning("could not keep the validators of %d pages: %s", len(records), exc)
+            return
+        self.stats.inc_value("conditional/saved", saved)
+
+    def _full_run(self) -> bool:
+        return bool(getattr(self.crawler.spider, "full", False))
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    return text[:200] or None
+
+
+def _in_future(http_date: str) -> bool:
+    """Whether an HTTP date is ahead of our clock (an unreadable date counts as not).
+
+    >>> _in_future("Tue, 08 Dec 2099 00:00:00 GMT"), _in_future("Tue, 08 Dec 2020 00:00:00 GMT")
+    (True, False)
+    >>> _in_future("yesterday")
+    False
+    """
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when > dt.datetime.now(dt.UTC) + _FUTURE_SLACK
