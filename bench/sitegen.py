@@ -20,6 +20,10 @@ comment-reply links (`?replytocom=N`), on-site share links (`?share=twitter&nb=1
 (`?print=1`), an AMP copy (`/articles/<slug>/amp/`), links with a parameter no list knows
 (`?src_ctx=...`), every copy declaring rel=canonical to the clean article URL; and tag and author
 listing pages, which, like the home, section and /page/N pages, must never be stored.
+
+`--add-percent P --redesign` (issue 26) adds articles of a redesigned template that names the
+author nowhere (no JSON-LD author, no meta, no byline) and shows a related-article card signed by
+a person: every article still lands, the authors quietly go (tests/test_health.py).
 """
 
 # ruff: noqa: E501 - the HTML templates are page markup; breaking their lines changes the pages
@@ -303,8 +307,19 @@ def amp_page(article: Article) -> str:
             f"<p>Publié le {french_date(article.published)}</p>{paragraphs}</article></body></html>\n")
 
 
+# The redesign (issue 26): a new template that names the author nowhere (no JSON-LD author, no
+# meta, no byline) but shows, under the article, a card of a related article signed by a person.
+REDESIGN_CARD_AUTHOR = "Marc Lemoine"
+
+
+def _redesign_card(article: Article) -> str:
+    return (f'<aside class="related-card"><a href="/articles/dossier-{article.number}">Le dossier de la '
+            f'semaine : {html.escape(article.subject)}</a><p class="related-card__meta">Par '
+            f'{REDESIGN_CARD_AUTHOR}, il y a 2 jours</p></aside>')
+
+
 def article_page(article: Article, older: Sequence[Article], popular: Sequence[Article],
-                 *, traps: bool = False) -> str:
+                 *, traps: bool = False, redesign: bool = False) -> str:
     rng = random.Random(article.number * 7919 + 17)
     label = SECTIONS[article.section][0]
     published_iso = article.published.isoformat()
@@ -320,13 +335,15 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
         "mainEntityOfPage": article.path, "articleSection": label, "keywords": article.tags,
         "inLanguage": "fr-FR",
     }
+    if redesign:
+        del jsonld["author"]
     breadcrumb = {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": [
         {"@type": "ListItem", "position": 1, "name": "Accueil", "item": "/"},
         {"@type": "ListItem", "position": 2, "name": label, "item": f"/{article.section}/"}]}
     extra = (f'<meta property="article:published_time" content="{published_iso}">\n'
              f'<meta property="article:section" content="{label}">\n'
-             f'<meta name="author" content="{article.author}">\n'
-             f'<script type="application/ld+json">{json.dumps(jsonld, ensure_ascii=False)}</script>\n'
+             + ("" if redesign else f'<meta name="author" content="{article.author}">\n')
+             + f'<script type="application/ld+json">{json.dumps(jsonld, ensure_ascii=False)}</script>\n'
              f'<script type="application/ld+json">{json.dumps(breadcrumb, ensure_ascii=False)}</script>')
     if traps:
         extra += f'\n<link rel="amphtml" href="{article.path}/amp/">'
@@ -341,7 +358,7 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
       <h1 class="article__title">{html.escape(article.title)}</h1>
       <div class="byline">
         <img src="https://images.techactu.example/authors/{slugify(article.author)}.jpg" alt="" width="40" height="40">
-        <span class="byline__by">Par <a rel="author" href="/auteur/{slugify(article.author)}/">{article.author}</a></span>
+        {"" if redesign else f'<span class="byline__by">Par <a rel="author" href="/auteur/{slugify(article.author)}/">{article.author}</a></span>'}
         <p class="byline__date">Publié le {french_date(article.published)}</p>{updated}
         <a class="byline__comments" href="#comments">{article.comments} commentaires</a>
       </div>
@@ -371,7 +388,7 @@ def article_page(article: Article, older: Sequence[Article], popular: Sequence[A
       <aside class="newsletter"><p>Recevez chaque matin l’essentiel de l’actu tech</p><form action="https://newsletter.techactu.example/subscribe" method="post"><input type="email" name="email"><button type="submit">Je m’inscris</button></form></aside>
     </div>
   </article>
-  <section class="related"><h2>À lire aussi</h2><ul>{related}</ul></section>
+  {_redesign_card(article) if redesign else ""}<section class="related"><h2>À lire aussi</h2><ul>{related}</ul></section>
   <section id="comments" class="comments"><h2>Commentaires ({article.comments})</h2>""")
     for index in range(article.comments):
         reply = (f'<a class="comment-reply-link" rel="nofollow" href="{article.path}'
@@ -493,13 +510,13 @@ def _write_listings(out: Path, articles: Sequence[Article], *, traps: bool = Fal
 
 
 def _write_articles(out: Path, articles: Sequence[Article], every: Sequence[Article], *,
-                    traps: bool = False) -> None:
+                    traps: bool = False, redesign: bool = False) -> None:
     newest_first = sorted(every, key=lambda a: a.number, reverse=True)
     popular = newest_first[:10]
     for article in articles:
         older = every[max(0, article.number - 60): article.number]
         _write(out / "articles" / article.slug / "index.html",
-               article_page(article, older, popular, traps=traps))
+               article_page(article, older, popular, traps=traps, redesign=redesign))
         if traps:
             _write(out / "articles" / article.slug / "amp" / "index.html", amp_page(article))
 
@@ -522,17 +539,19 @@ def generate(out: Path, *, articles: int = 5000, seed: int = 2023,
     return manifest
 
 
-def add_articles(out: Path, *, percent: float = 1.0) -> list[str]:
-    """Add `percent`% new articles (the newest) to a generated site; return their paths."""
+def add_articles(out: Path, *, percent: float = 1.0, count: int | None = None,
+                 redesign: bool = False) -> list[str]:
+    """Add `percent`% (or `count`) new articles (the newest) to a generated site; return their
+    paths. With `redesign`, they have the redesigned template (no author shown anywhere)."""
     manifest = json.loads((out / "manifest.json").read_text())
     seed = int(manifest["seed"])
     known = [dt.datetime.fromisoformat(a["published"]) for a in manifest["articles"]]
-    added = max(1, round(len(known) * percent / 100))
+    added = count if count is not None else max(1, round(len(known) * percent / 100))
     newer = _publication_dates(seed + len(known), added, known[-1])
     every = _articles(seed, [*known, *newer])
     fresh = every[len(known):]
     traps = bool(manifest.get("traps"))
-    _write_articles(out, fresh, every, traps=traps)
+    _write_articles(out, fresh, every, traps=traps, redesign=redesign)
     manifest["listing_pages"] = _write_listings(out, every, traps=traps)
     manifest["articles"] = [a.to_json() for a in every]
     _write(out / "manifest.json", json.dumps(manifest))
@@ -557,9 +576,12 @@ def main() -> None:
                              "and tag and author pages (issue 13)")
     parser.add_argument("--add-percent", type=float, default=None,
                         help="add this percentage of new articles to the existing site in OUT")
+    parser.add_argument("--redesign", action="store_true",
+                        help="with --add-percent: the new articles have the redesigned template "
+                             "(no author shown anywhere; issue 26)")
     args = parser.parse_args()
     if args.add_percent is not None:
-        paths = add_articles(args.out, percent=args.add_percent)
+        paths = add_articles(args.out, percent=args.add_percent, redesign=args.redesign)
         print(f"added {len(paths)} articles to {args.out}")
         return
     manifest = generate(args.out, articles=args.articles, seed=args.seed, traps=args.traps)

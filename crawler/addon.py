@@ -194,6 +194,14 @@ SETTINGS: dict[str, Setting] = {
     "REDIS_ROUND_TTL": Setting(86400, int, 60),
     "SCHEDULER_QUEUE_KEY": Setting(""),  # empty: <prefix>:%(spider)s:requests
     "SCHEDULER_DUPEFILTER_KEY": Setting(""),  # empty: <prefix>:%(spider)s:dupefilter:%(round)s
+    # Data health (crawler/health/): what the new articles of a run hold, and drift from the
+    # source's recent good runs.
+    "HEALTH_MIN_ARTICLES": Setting(10, int, 1),
+    "HEALTH_DRIFT_POINTS": Setting(40.0, float, 0, 100),
+    "HEALTH_BASELINE_RUNS": Setting(5, int, 1),
+    "HEALTH_BASELINE_DAYS": Setting(30.0, float, 0.01),
+    "HEALTH_TRUSTED_CONFIDENCE": Setting(0.7, float, 0, 1),
+    "HEALTH_MIN_BODY_WORDS": Setting(50, int, 0),
 }
 
 

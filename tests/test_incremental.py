@@ -187,7 +187,8 @@ def test_stale_lock_of_a_dead_process_is_taken_over(site_copy, run_newscrawl, tm
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "OK: 1 site(s) crawled"
-    assert lines[-2].startswith("fixture_fr: ok in ") and f"{ARTICLE_COUNT} new" in lines[-2]
+    assert lines[-2].startswith("log: ")  # Scrapy's log, in a file (`-v`: on stderr)
+    assert lines[-3].startswith("fixture_fr: ok in ") and f"{ARTICLE_COUNT} new" in lines[-3]
     assert database["articles"].count_documents({}) == ARTICLE_COUNT
 
 

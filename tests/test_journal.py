@@ -190,7 +190,8 @@ def gen_env(uri: str, database: str, tmp_path: Path, site: StaticSite, **extra: 
 
 def start_run(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
     with log.open("w") as stderr:
-        return subprocess.Popen([sys.executable, "-m", "crawler.cli.main", "crawl", SITE_KEY], cwd=ROOT,
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli.main", "crawl", "-v", SITE_KEY],
+                                cwd=ROOT,
                                 env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                 start_new_session=True)
 

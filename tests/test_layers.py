@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "crawler"
 
-_LEAVES = frozenset({"errors", "items", "logs", "scrapy_compat", "devserver"})
+_LEAVES = frozenset({"errors", "items", "logs", "scrapy_compat", "devserver", "health"})
 ALLOWED: dict[str, frozenset[str]] = {
     # leaves: exceptions, the item, log helpers, Scrapy internals, the fixture server
     **{leaf: frozenset() for leaf in _LEAVES},
@@ -35,15 +35,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the WARC archive: files, no Scrapy, no database
     "archive": frozenset({"errors", "logs"}),
     # crawl components
-    "extensions": frozenset({"archive", "errors", "links", "logs", "storage"}),
-    "distributed": frozenset({"errors", "extensions", "links", "logs", "scrapy_compat", "storage"}),
+    "extensions": frozenset({"archive", "errors", "health", "links", "logs", "storage"}),
+    "distributed": frozenset({"errors", "extensions", "health", "links", "logs", "scrapy_compat",
+                              "storage"}),
     "middlewares": frozenset({"errors", "extensions", "links", "logs", "scrapy_compat", "storage"}),
-    "pipelines": frozenset({"dates", "errors", "extensions", "items", "links", "logs", "storage"}),
+    "pipelines": frozenset({"dates", "errors", "extensions", "health", "items", "links", "logs",
+                            "storage"}),
     "spiders": frozenset({"addon", "catalogue", "dates", "errors", "items", "links", "logs", "reading",
                           "scrapy_compat", "sources"}),
     # entry points
     "cli": frozenset({"addon", "archive", "catalogue", "dates", "devserver", "distributed", "errors",
-                      "extensions", "extract", "items", "links", "locks", "logs", "pipelines", "reading",
+                      "extensions", "extract", "health", "items", "links", "locks", "logs", "pipelines",
+                      "reading",
                       "scrapy_compat", "sources", "spiders", "storage"}),
     "commands": frozenset({"cli", "errors", "extensions", "scrapy_compat", "spiders"}),
 }

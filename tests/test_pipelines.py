@@ -92,6 +92,9 @@ def test_store_writes_once_per_url_and_counts_new_updated_unchanged(database, mo
     asyncio.run(pipeline.close_spider())
     assert crawler.stats.get_value("store/unchanged") == 1
     assert crawler.stats.get_value("store/updated") == 1
+    # field health counts the new articles only (crawler/health/fields.py)
+    assert crawler.stats.get_value("health/articles") == 3
+    assert crawler.stats.get_value("health/present/title") == 3
     docs = {d["url"]: d for d in ArticleStore(database).find({})}
     assert len(docs) == 3
     assert docs["https://h.fr/2"]["revision"] == 2 and docs["https://h.fr/1"]["revision"] == 1

@@ -105,7 +105,7 @@ def test_a_site_answering_429_with_retry_after_does_not_slow_the_other_sites(
     slow = servers(default=f"status:429:retry-after={retry_after}")
     catalogue = write_catalogue(tmp_path / "mixed.toml",
                                 {**{n: s.base_url for n, s in mixed.items()}, "slow": slow.base_url})
-    result = run_newscrawl("crawl", *FAST_SITES, "slow",
+    result = run_newscrawl("crawl", "-v", *FAST_SITES, "slow",
                            env={**CRAWL_ENV, "SITES_FILE": str(catalogue)}, timeout=180)
     lines = result.stdout.splitlines()
     assert all(any(line.startswith(f"{name}: ok") for line in lines) for name in FAST_SITES), lines
@@ -161,7 +161,8 @@ def test_a_host_backing_off_holds_no_slot_of_its_sites_other_host(
     slow_base = slow.base_url.replace("127.0.0.1", "localhost")
     sites_file = catalogue("two_hosts.toml",
                            f'actualites = "{fast.base_url}/actualites/", jeux = "{slow_base}/jeux/"')
-    result = run_newscrawl("crawl", "fixture_fr", env={**env, "SITES_FILE": sites_file}, timeout=180)
+    result = run_newscrawl("crawl", "-v", "fixture_fr", env={**env, "SITES_FILE": sites_file},
+                           timeout=180)
     assert "fixture_fr: " in result.stdout, result.stdout + result.stderr[-2000:]
 
     # The 127.0.0.1 host did the same work in about the same time: the waits of its sibling host

@@ -36,7 +36,8 @@ def catalogue_at(tmp_path, base_url: str) -> dict[str, str]:
 def test_newscrawl_crawl_names_the_network_cause_in_one_line_per_site(run_newscrawl, tmp_path,
                                                                        base, cause):
     base_url = f"http://127.0.0.1:{closed_port()}" if base == "closed" else base
-    result = run_newscrawl("crawl", "fixture_fr", env=catalogue_at(tmp_path, base_url), timeout=90)
+    result = run_newscrawl("crawl", "-v", "fixture_fr", env=catalogue_at(tmp_path, base_url),
+                           timeout=90)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     [site_line] = [line for line in result.stdout.splitlines() if line.startswith("fixture_fr:")]

@@ -7,12 +7,17 @@
 - all sites run in one process; CONCURRENT_REQUESTS bounds the whole process (shared out between
   the sites) and CONCURRENT_REQUESTS_PER_DOMAIN each site;
 - one summary line per site on stdout, the verdict on the last line; exit 0 only when every run
-  succeeded (see `crawler.extensions.runs.judge_run` for what fails a run).
+  succeeded (see `crawler.extensions.runs.judge_run` for what fails a run);
+- Scrapy's log goes to a file under $VAR_DIR/logs (named on the line before the verdict; the
+  latest KEEP_LOGS are kept), so that a terminal or a cron mail shows the site lines and any
+  drift, not 2,500 lines of stats dumps; `-v` sends it to stderr instead, and LOG_FILE, when set,
+  wins over both.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +28,19 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: "try again later", what an overlapping cron run should get
+# Crawl logs kept under $VAR_DIR/logs: a cron run every 5 minutes leaves about four hours of them.
+KEEP_LOGS = 50
+
+
+def crawl_log(var_dir: Path, *, now: dt.datetime | None = None, keep: int = KEEP_LOGS) -> Path:
+    """A new log file's path under `var_dir`/logs, the oldest beyond `keep` deleted."""
+    directory = var_dir / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    old = sorted(directory.glob("crawl-*.log"))
+    for path in old[:max(0, len(old) - keep + 1)]:
+        path.unlink(missing_ok=True)
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    return directory / f"crawl-{stamp}-{os.getpid()}.log"
 
 
 def parse_spider_args(pairs: Sequence[str]) -> dict[str, str]:
@@ -54,6 +72,8 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
 '5 journalled, 3 of them kept for the next run']
     >>> summary_line("a", {"downloader/request_count": 4, "journal/appended": 1}).split("; ")[::4]
     ['a: stopped before it finished in 0.0 s', '1 journalled']
+    >>> summary_line("a", {"newscrawl/status": "ok", "newscrawl/drift": ["x 0%", "y 5%"]})[-24:]
+    'DRIFT: x 0%, DRIFT: y 5%'
     """
     from crawler.extensions.runs import summarise_stats
 
@@ -79,6 +99,10 @@ def summary_line(site: str, stats: dict[str, Any]) -> str:
         line += f"; {figures['journalled']} journalled"
         if kept:
             line += f", {kept} of them kept for the next run"
+    # the data changed although the run is ok (crawler/health/drift.py)
+    drift = stats.get("newscrawl/drift") or []
+    if drift:
+        line += "; " + ", ".join(f"DRIFT: {text}" for text in drift)
     return line
 
 
@@ -151,7 +175,8 @@ class _Progress:
                 self.site_finished(None, site)
 
 
-def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[str]) -> int:
+def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[str],
+              verbose: bool = False) -> int:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.addons import AddonManager
     from scrapy.crawler import CrawlerProcess
@@ -196,6 +221,15 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
     if problem:
         print(f"FAILED: {problem}")
         return EXIT_FAILED
+    log_file = None
+    if not verbose and not settings.get("LOG_FILE"):
+        try:
+            log_file = crawl_log(Path(settings.get("VAR_DIR")))
+        except OSError as exc:  # the log stays on stderr
+            print(f"newscrawl crawl: warning: cannot write a log under {settings.get('VAR_DIR')}: "
+                  f"{exc.strerror or exc}; logging to stderr", file=sys.stderr)
+        else:
+            settings.set("LOG_FILE", str(log_file), priority="cmdline")
     process = CrawlerProcess(settings)
 
     locks = []
@@ -234,16 +268,33 @@ def run_crawl(sites: Sequence[str], *, all_sites: bool, spider_args: Sequence[st
         for lock in locks:
             lock.release()
 
-    failures = []
+    if log_file is not None:
+        print(f"log: {log_file}")
+    failures = {}
     for site, crawler in crawlers.items():
         stats = finished_stats(crawler)
         if stats.get("newscrawl/status") != "ok":
-            failures.append(f"{site}: {stats.get('newscrawl/failure_reason') or _not_finished(stats)}")
+            failures[site] = stats.get("newscrawl/failure_reason") or _not_finished(stats)
     if failures:
-        print("FAILED: " + "; ".join(failures))
+        print(verdict_line(failures, len(crawlers)))
         return EXIT_FAILED
     print(f"OK: {len(crawlers)} site(s) crawled")
     return EXIT_OK
+
+
+def verdict_line(failures: dict[str, str], sites: int, *, detailed: int = 2) -> str:
+    """The last line when runs failed: each reason when few failed; else the sites only (each
+    site's line above says why), so that `--all` without network ends with one short line.
+
+    >>> verdict_line({"a": "no response received"}, 3)
+    'FAILED: a: no response received'
+    >>> verdict_line({"a": "x", "b": "y", "c": "z"}, 4)
+    'FAILED: 3 of 4 sites: a, b, c (their lines above say why)'
+    """
+    if len(failures) <= detailed:
+        return "FAILED: " + "; ".join(f"{site}: {reason}" for site, reason in failures.items())
+    return (f"FAILED: {len(failures)} of {sites} sites: {', '.join(failures)} "
+            "(their lines above say why)")
 
 
 def _not_finished(stats: dict[str, Any]) -> str:
@@ -259,8 +310,11 @@ def add_parser(commands: Any) -> None:
     crawl.add_argument("--all", action="store_true", help="every catalogue site")
     crawl.add_argument("-a", dest="spider_args", action="append", metavar="NAME=VALUE",
                        help="spider argument, as with scrapy crawl")
+    crawl.add_argument("-v", "--verbose", action="store_true",
+                       help="Scrapy's log on stderr instead of a file under $VAR_DIR/logs")
     crawl.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_crawl(args.sites, all_sites=args.all, spider_args=args.spider_args or [])
+    return run_crawl(args.sites, all_sites=args.all, spider_args=args.spider_args or [],
+                     verbose=args.verbose)

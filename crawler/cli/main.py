@@ -12,6 +12,9 @@
     newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
     newscrawl stats [--days N] [--json]      per source: articles per day, dated share, last good run
+    newscrawl stats --health [--fail-on-drift]  field shares against the baseline, drift (exit 3)
+    newscrawl report [-o report.html]        one self-contained page of charts per source
+    newscrawl metrics [-o FILE.prom]         latest runs and data health for Prometheus
     newscrawl history URL [--json]           every kept version of an article and what changed
     newscrawl migrate [--dry-run]            fill the current schema version's fields on stored articles
     newscrawl reextract [SITE ...]           re-derive the articles from the WARC archive (no network)
@@ -34,16 +37,18 @@ from crawler.cli import (
     export,
     extract,
     history,
+    metrics,
     migrate,
     reextract,
     replay,
+    report,
     sites,
     stats,
 )
 
 # The commands in the order `newscrawl --help` lists them; each module adds its own parser.
 COMMANDS = (crawl, extract, demo, db, replay, export, stats, sites, check_sites,
-            history, migrate, reextract)
+            history, migrate, reextract, report, metrics)
 
 
 def version_line() -> str:

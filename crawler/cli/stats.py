@@ -208,12 +208,55 @@ def add_parser(commands: Any) -> None:
     stats.add_argument("--days", type=at_least(1), default=7, metavar="N",
                        help="days to show (default 7)")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.add_argument("--health", action="store_true",
+                       help="per source: the field shares of the latest judged run against the "
+                            "baseline, and any drift (README \"Data health\")")
+    stats.add_argument("--fail-on-drift", action="store_true",
+                       help=f"with --health: exit {EXIT_DRIFT} when a source's latest judged run "
+                            "drifted (for cron mail or a Nagios check)")
     stats.set_defaults(func=run)
+
+
+EXIT_DRIFT = 3
+
+
+def health_summaries(runs: RunStore, settings: Any) -> list[dict[str, Any]]:
+    """`crawler.health.summary.source_health` of every source with a run record."""
+    from crawler.health.drift import DriftThresholds
+    from crawler.health.summary import source_health
+
+    thresholds = DriftThresholds(min_articles=settings.getint("HEALTH_MIN_ARTICLES"),
+                                 drift_points=settings.getfloat("HEALTH_DRIFT_POINTS"),
+                                 baseline_runs=settings.getint("HEALTH_BASELINE_RUNS"))
+    return [source_health(spider, runs.history(spider, min_health_articles=thresholds.min_articles),
+                          thresholds) for spider in runs.spiders()]
+
+
+def run_health(args: argparse.Namespace) -> int:
+    from crawler.cli.export import jsonable
+    from crawler.errors import DatabaseUnavailable
+    from crawler.health.summary import render_health
+
+    settings = project_settings()
+    try:
+        _, runs = reader_stores(settings)
+        summaries = health_summaries(runs, settings)
+    except (DatabaseUnavailable, RuntimeError) as exc:
+        print(f"newscrawl stats: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"sources": jsonable(summaries)}, ensure_ascii=False, indent=2))
+    else:
+        print(render_health(summaries, min_articles=settings.getint("HEALTH_MIN_ARTICLES")))
+    drifted = any(summary["drift"] for summary in summaries)
+    return EXIT_DRIFT if args.fail_on_drift and drifted else 0
 
 
 def run(args: argparse.Namespace) -> int:
     from crawler.errors import DatabaseUnavailable
 
+    if args.health or args.fail_on_drift:
+        return run_health(args)
     try:
         articles, runs = reader_stores(project_settings())
         report = compute_stats(articles, runs, days=args.days)

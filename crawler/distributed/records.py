@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.distributed.connection import worker_id
 from crawler.extensions.runs import RunRecorder, judge_run, run_key, summarise_stats
+from crawler.health.fields import with_shares
 from crawler.storage.documents import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def merge_figures(entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 _FIGURES = ("requests", "responses", "responses_by_status", "articles", "dropped",
             "date_parse_failures", "errors", "download_errors", "section_article_links",
-            "revisits")
+            "revisits", "health")
 
 
 class RoundRunRecorder(RunRecorder):
@@ -110,6 +111,8 @@ class RoundRunRecorder(RunRecorder):
             record = self.runs.get(self.run_id) or {}
             done = [w for w in (record.get("workers") or {}).values() if "finished_at" in w]
             totals = merge_figures({k: w[k] for k in _FIGURES if k in w} for w in done)
+            if isinstance(totals.get("health"), Mapping):  # summed counts: shares recomputed
+                totals["health"] = with_shares(totals["health"])
             fields: dict[str, Any] = {**totals, "workers_count": len(record.get("workers") or {})}
             if ended or record.get("round_ended"):
                 finished_at = max(w["finished_at"] for w in done)

@@ -21,6 +21,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.database import DatabaseOwner
+from crawler.health.drift import DriftThresholds, drift_text, find_drift
+from crawler.health.fields import health_from_stats
 from crawler.logs import network_summary
 
 if TYPE_CHECKING:
@@ -106,6 +108,8 @@ def summarise_stats(stats: Mapping[str, Any],
                         - int(stats.get("robotstxt/response_status_count/200", 0)),
         "section_article_links": sections,
         "fallback_sections": fallback,
+        # the fields of the new articles (crawler/health/fields.py): counts, shares, methods
+        "health": health_from_stats(stats),
         # re-runs (crawler/middlewares/conditional.py, incremental.py): requests that carried
         # validators, pages the server said had not changed (304), articles re-fetched because a
         # source said they changed or by the age schedule, listings skipped by their back-off
@@ -239,7 +243,8 @@ class RunRecorder:
     marks_abandoned_and_forced_stops = True
 
     def __init__(self, crawler: Crawler, runs: RunStore | None = None, *,
-                 max_error_rate: float) -> None:
+                 max_error_rate: float, thresholds: DriftThresholds | None = None,
+                 baseline_days: float = 30.0) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
@@ -249,6 +254,9 @@ class RunRecorder:
         self.stats.set_value("newscrawl/run_id", self.run_id)
         self.started_at = dt.datetime.now(dt.UTC)
         self.previous: dict[str, Any] | None = None
+        self.thresholds = thresholds or DriftThresholds()
+        self.baseline_days = baseline_days
+        self.history: list[dict[str, Any]] | None = None  # earlier runs, newest first (drift)
         self._heartbeat: Any = None
         self._shutdown_trigger: Any = None
         self._closed = False
@@ -257,7 +265,12 @@ class RunRecorder:
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
         # The store is looked up when the spider opens: an extension is built before Scrapy
         # answers `get_extension` (DatabaseOwner.of).
-        recorder = cls(crawler, max_error_rate=crawler.settings.getfloat("MAX_ERROR_RATE"))
+        settings = crawler.settings
+        thresholds = DriftThresholds(min_articles=settings.getint("HEALTH_MIN_ARTICLES"),
+                                     drift_points=settings.getfloat("HEALTH_DRIFT_POINTS"),
+                                     baseline_runs=settings.getint("HEALTH_BASELINE_RUNS"))
+        recorder = cls(crawler, max_error_rate=settings.getfloat("MAX_ERROR_RATE"),
+                       thresholds=thresholds, baseline_days=settings.getfloat("HEALTH_BASELINE_DAYS"))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -283,6 +296,7 @@ class RunRecorder:
         if self.marks_abandoned_and_forced_stops:
             self._abandon_dead_runs(run_key(spider))
         self.previous = self.runs.latest(run_key(spider))
+        self._load_history(run_key(spider))
         # Did the last run reach the end of its listings? If it was interrupted, killed or cut by
         # the time limit, the incremental middleware paginates again to catch up.
         complete = self.previous is None or (self.previous.get("status") == "ok"
@@ -310,6 +324,28 @@ class RunRecorder:
             core: Any = reactor  # twisted's IReactorCore stubs declare methods without self
             self._shutdown_trigger = core.addSystemEventTrigger(
                 "before", "shutdown", self._reactor_shutting_down)
+
+    def _load_history(self, spider: str) -> None:
+        """The source's earlier runs of the baseline window, for the drift verdict at close."""
+        since = self.started_at - dt.timedelta(days=self.baseline_days)
+        try:
+            self.history = self.runs.history(spider, since=since, excluding=self.run_id,
+                                             min_health_articles=self.thresholds.min_articles)
+        except Exception as exc:  # the run goes on; it judges no drift
+            logger.warning("could not read the earlier runs of %s: %s", spider, exc)
+            self.history = None
+
+    def judge_drift(self, source: str, figures: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The run's drift from the source's recent good runs (None: not judged), each drift
+        logged once as a WARNING and listed under `newscrawl/drift` for the summary line."""
+        if self.history is None:
+            return None
+        drift = find_drift(figures, self.history, self.thresholds)
+        for entry in drift or ():
+            logger.warning("data drift in %s: %s", source, drift_text(entry))
+        if drift:
+            self.stats.set_value("newscrawl/drift", [drift_text(entry) for entry in drift])
+        return drift
 
     def _abandon_dead_runs(self, spider: str) -> None:
         now, host = dt.datetime.now(dt.UTC), socket.gethostname()
@@ -374,11 +410,14 @@ class RunRecorder:
         figures = summarise_stats(self.stats.get_stats(), self.previous)
         failure = judge_run(figures, reason, self.previous, max_error_rate=self.max_error_rate)
         status = "interrupted" if reason == "shutdown" else ("failed" if failure else "ok")
-        self._finish(reason, failure, status=status)
+        # a failed or interrupted run is loud already; its empty figures are no data change
+        drift = self.judge_drift(run_key(spider), figures) if status == "ok" else None
+        self._finish(reason, failure, status=status, extra={"drift": drift})
         if failure:
             logger.error("run %s of %s failed: %s", self.run_id, spider.name, failure)
 
-    def _finish(self, reason: str, failure: str | None, *, status: str) -> None:
+    def _finish(self, reason: str, failure: str | None, *, status: str,
+                extra: Mapping[str, Any] | None = None) -> None:
         finished_at = dt.datetime.now(dt.UTC)
         duration = round((finished_at - self.started_at).total_seconds(), 3)
         record = {
@@ -389,6 +428,8 @@ class RunRecorder:
             "status": status,
             "failed": failure is not None,
             "failure_reason": failure,
+            "drift": None,
+            **(extra or {}),
         }
         self.stats.set_value("newscrawl/status", status)
         self.stats.set_value("newscrawl/failure_reason", failure)

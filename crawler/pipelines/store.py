@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.errors import DatabaseUnavailable
 from crawler.extensions.database import DatabaseOwner
+from crawler.health.fields import HealthTally
 from crawler.pipelines.validate import storable
 from crawler.storage.articles import ArticleStore
 from crawler.storage.deadletters import append_dead_letters, replay_dead_journals
@@ -53,7 +54,7 @@ class StorePipeline:
     def __init__(self, articles: ArticleStore, stats: StatsCollector, *, batch_size: int,
                  flush_seconds: float, retry_seconds: float, dead_letter_dir: Path,
                  journal_dir: Path | None = None, runs: RunStore | None = None,
-                 spider_name: str = "crawl") -> None:
+                 spider_name: str = "crawl", health: HealthTally | None = None) -> None:
         self.articles = articles
         self.runs = runs
         self.stats = stats
@@ -63,6 +64,7 @@ class StorePipeline:
         self.dead_letter_dir = dead_letter_dir
         self.journal_dir = journal_dir
         self.spider_name = spider_name
+        self.health = health  # counts the fields of each new article (the run record's `health`)
         self.run_id = ""
         self.journal: Journal | None = None
         self._buffer: list[tuple[int, dict[str, Any]]] = []  # (journal entry, document)
@@ -82,7 +84,10 @@ class StorePipeline:
                    dead_letter_dir=Path(settings.get("DEAD_LETTER_DIR")),
                    journal_dir=Path(settings.get("JOURNAL_DIR")) if journal else None,
                    runs=owner.runs,
-                   spider_name=getattr(crawler.spidercls, "name", None) or "crawl")
+                   spider_name=getattr(crawler.spidercls, "name", None) or "crawl",
+                   health=HealthTally(crawler.stats,
+                                      min_body_words=settings.getint("HEALTH_MIN_BODY_WORDS"),
+                                      trusted_confidence=settings.getfloat("HEALTH_TRUSTED_CONFIDENCE")))
 
     def open_spider(self) -> None:
         # The run recorder names the run; a crawl without it still gets an id.
@@ -166,6 +171,11 @@ class StorePipeline:
         self.stats.inc_value("store/inserted", result.inserted)
         self.stats.inc_value("store/updated", result.updated)
         self.stats.inc_value("store/unchanged", result.unchanged)
+        if self.health is not None:
+            refused = {index for index, _ in result.rejected}
+            for index in result.inserted_indexes:
+                if index not in refused:
+                    self.health.count(batch[index])
         if result.rejected:
             for _, message in result.rejected:
                 logger.error("the database refused an article: %s", message)

@@ -139,14 +139,16 @@ class ArticleStore:
         operations: list[UpdateOne] = []
         aliases: dict[str, str] = {}
         inserted = updated = unchanged = 0
+        inserted_indexes: list[int] = []
         superseded: list[tuple[dict[str, Any], Any]] = []  # (new document, declared update)
-        for document in map(prepare_document, documents):
+        for index, document in enumerate(map(prepare_document, documents)):
             url = document["url"]
             fields = written_fields(document, run_id=run_id, now=now)
             if fields.get("fetched_url") and fields["fetched_url"] != url:
                 aliases[fields["fetched_url"]] = url
             if url not in stored:
                 inserted += 1
+                inserted_indexes.append(index)
                 operations.append(UpdateOne(
                     {"_id": url},
                     {"$set": {**fields, "changed_at": now}, "$setOnInsert": first_insert(now)},
@@ -188,7 +190,7 @@ class ArticleStore:
             self.aliases.bulk_write([UpdateOne({"_id": fetched}, {"$set": {"url": url}}, upsert=True)
                                      for fetched, url in aliases.items()], ordered=False)
         return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged,
-                           rejected=tuple(rejected))
+                           rejected=tuple(rejected), inserted_indexes=tuple(inserted_indexes))
 
     def _keep_revisions(self, superseded: Sequence[tuple[dict[str, Any], Any]], *, run_id: str,
                         now: dt.datetime) -> None:

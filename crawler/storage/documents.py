@@ -64,6 +64,7 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     rejected: tuple[tuple[int, str], ...] = ()  # (index in the batch, server's message)
+    inserted_indexes: tuple[int, ...] = ()  # the documents of the batch whose URL was new
 
 
 def _unsafe_key(key: object) -> bool:

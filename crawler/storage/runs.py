@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,12 @@ from pymongo.errors import (
 from crawler.storage.documents import SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
+
+def _started(record: Mapping[str, Any]) -> str:
+    """A sort key for records whose `started_at` the server may return as a date or a string."""
+    value = record.get("started_at")
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value or "")
+
 
 class RunStore:
     """The crawl_runs collection: one document per spider run."""
@@ -63,6 +70,28 @@ class RunStore:
         """`$set` fields only if the record still has the `expected` values; False otherwise."""
         result = self.collection.update_one({"run_id": run_id, **expected}, {"$set": dict(fields)})
         return result.matched_count > 0
+
+    def history(self, spider: str, *, since: Any = None, excluding: str | None = None,
+                limit: int = 50, min_health_articles: int | None = None) -> list[dict[str, Any]]:
+        """The latest `limit` finished run records of `spider` started since `since`, newest
+        first, without their per-worker entries: what drift is judged against and what the report
+        draws. With `min_health_articles`, also the latest `limit` runs with at least that many
+        new articles counted, however many emptier runs came after them (a cron run every few
+        minutes mostly brings none)."""
+        query: dict[str, Any] = {"spider": spider, "status": {"$ne": "running"}}
+        if since is not None:
+            query["started_at"] = {"$gte": since}
+        if excluding is not None:
+            query["run_id"] = {"$ne": excluding}
+        queries = [query]
+        if min_health_articles is not None:
+            queries.append({**query, "health.articles": {"$gte": min_health_articles}})
+        found: dict[str, dict[str, Any]] = {}
+        for each in queries:
+            for record in self.collection.find(each, {"_id": 0, "workers": 0},
+                                               sort=[("started_at", DESCENDING)], limit=limit):
+                found.setdefault(str(record.get("run_id")), record)
+        return sorted(found.values(), key=_started, reverse=True)
 
     def spiders(self) -> list[str]:
         """The spiders that have a run record."""
