@@ -11,8 +11,9 @@ WordPress-like site of tests/season.py (sections, tag and author pages, a feed, 
 then with this tree. Between two runs the site gains 0 to 3 articles, and with a chance of 0.3
 one of its 20 newest articles is edited (first paragraph, dateModified, sitemap lastmod); the
 same draws (`--seed`) for both codes. Each crawl runs under libfaketime (Debian package
-`faketime`), its clock moved on by one period per run, so that every time rule (refresh ages,
-back-off, the old refresh window) meets the time it would in a day of cron. The server's access
+`faketime`), its clock set to the simulated time of its start (`FAKETIME=@...`, then ticking), so
+that every time rule (refresh ages, back-off, the old refresh window) meets the time it would in
+a day of cron, and the site's dates and the crawler's clock agree. The server's access
 log gives each run's requests, bytes and article downloads; the database gives when each edit was
 stored (the article's body starts with the edit's marker).
 
@@ -105,7 +106,7 @@ def play(label: str, code: Path, args: argparse.Namespace, work: Path) -> Day:
     base_env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "season",
                 "AUTOTHROTTLE_ENABLED": "false", "ALLOW_PRIVATE_ADDRESSES": "true",
                 "VAR_DIR": str(work / "var"), "LOG_LEVEL": "INFO",
-                "LD_PRELOAD": faketime_lib(), "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+                "LD_PRELOAD": faketime_lib()}
     try:
         with StaticSite(season.root) as site:
             for run in range(args.runs):
@@ -122,7 +123,8 @@ def play(label: str, code: Path, args: argparse.Namespace, work: Path) -> Day:
                         at = sim - dt.timedelta(minutes=1)
                         season.edit([article], at)
                         day.edits.append(Edit(article.path, at, run))
-                env = {**base_env, "FAKETIME": f"+{int((run * period).total_seconds())}s"}
+                # the crawl's clock starts at the site's: no drift, however long a run took
+                env = {**base_env, "FAKETIME": f"@{sim:%Y-%m-%d %H:%M:%S}", "TZ": "UTC"}
                 proc, cost = crawl_news(site, env, code, python=sys.executable)
                 if proc.returncode:
                     day.failed_runs += 1
