@@ -202,8 +202,9 @@ class ConditionalRequestMiddleware:
             self.stats.inc_value("conditional/unstable_etag")
             _log_once.warning("unstable_etag", "%s: a new ETag for the same body: its ETag is "
                               "not sent again", response.url)
-        record = {"url": request.url, "source": self._source, "kind": kind.value, "etag": etag,
-                  "last_modified": modified, "body_sha1": body_sha1, "etag_unstable": unstable}
+        record: dict[str, Any] = {
+            "url": request.url, "source": self._source, "kind": kind.value, "etag": etag,
+            "last_modified": modified, "body_sha1": body_sha1, "etag_unstable": unstable}
         if body_sha1 is None:
             record[_BODY] = response.body
         if kind is not Kind.ARTICLE:
