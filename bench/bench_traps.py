@@ -222,8 +222,9 @@ def _profiled(command: list[str], profile: Path | None) -> list[str]:
     if profile is None:
         return command
     spy = shutil.which("py-spy") or str(Path(python()).with_name("py-spy"))
-    return [spy, "record", "--idle", "--rate", "200", "--format", "raw", "-o", str(profile), "--",
-            *command]
+    # --subprocesses: the reading worker's stacks too (the summary below reads the main thread's)
+    return [spy, "record", "--idle", "--subprocesses", "--rate", "200", "--format", "raw",
+            "-o", str(profile), "--", *command]
 
 
 def _ratio(value: float | None) -> str:
