@@ -50,7 +50,7 @@ def test_every_page_is_kept_with_the_hash_of_its_own_body(database):
     for path, body in bodies.items():
         served(middleware, Kind.ARTICLE, path, body, f'"e{path}"')
     served(middleware, Kind.LISTING, "/section/", b"<html>listing</html>", '"l1"')
-    middleware.spider_closed()
+    middleware.finish_writes()
     stored = {d["_id"]: d for d in database["http_validators"].find()}
     assert len(stored) == 121
     for path, body in bodies.items():
@@ -69,7 +69,7 @@ def test_a_refetched_article_with_a_new_etag_for_the_same_body_is_marked_unstabl
            stored_validators={"etag": '"v1"', "body_sha1": hashlib.sha1(body).hexdigest()})
     served(middleware, Kind.ARTICLE, "/a/2", b"<html>new text</html>", '"w2"', refresh=True,
            stored_validators={"etag": '"w1"', "body_sha1": hashlib.sha1(body).hexdigest()})
-    middleware.spider_closed()
+    middleware.finish_writes()
     assert database["http_validators"].find_one({"_id": f"{SITE}/a/1"})["etag_unstable"] is True
     assert database["http_validators"].find_one({"_id": f"{SITE}/a/2"})["etag_unstable"] is False
     assert crawler.stats.get_value("conditional/unstable_etag") == 1
@@ -84,7 +84,7 @@ def test_validators_that_cannot_be_written_are_counted_and_the_crawl_goes_on(cap
         for n in range(60):  # one batch written during the crawl, the rest at its end
             served(middleware, Kind.ARTICLE, f"/a/{n}", b"<html></html>", f'"e{n}"')
         with caplog.at_level(logging.WARNING, logger="crawler.middlewares.conditional"):
-            middleware.spider_closed()
+            middleware.finish_writes()
     finally:
         client.close()
     assert crawler.stats.get_value("conditional/save_failed") == 60

@@ -104,9 +104,9 @@ class ConditionalRequestMiddleware:
 
     def spider_closed(self) -> Any:
         # on a thread: the reactor goes on closing the crawl (Scrapy waits for the Deferred)
-        return threads.deferToThread(self._close_writes)
+        return threads.deferToThread(self.finish_writes)
 
-    def _close_writes(self) -> None:
+    def finish_writes(self) -> None:
         """The last batch written, and every write waited for (the run's validators are kept
         before the database connection closes at `engine_stopped`)."""
         self._save()
