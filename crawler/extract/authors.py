@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from crawler.extract.context import in_other_content
 from crawler.extract.jsonld import type_names
-from crawler.extract.text import clean_text, element_text
+from crawler.extract.text import clean_text, element_text, text_content
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
@@ -45,20 +46,35 @@ _CREDENTIALS = frozenset({
 _TAIL_RE = re.compile(
     r"\s+(?:[-–—|•·]\s+|\bupdated\b|\bpublished\b|\bpublié\b|\bmis à jour\b|\baktualisiert\b|"
     r"\bveröffentlicht\b|\bactualizado\b|\bpublicado\b|\bon\s+(?:mon|tue|wed|thu|fri|sat|sun|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\ble\s+\d|\bam\s+\d|\d{1,2}[./]\d).*$",
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\ble\s+\d|\bam\s+\d|\d{1,2}[./]\d|"
+    # a relative date: "Hace 13 horas", "il y a 2 heures", "vor 3 Stunden", "há 2 horas"
+    r"\b(?:hace|há|il\s+y\s+a|vor)\s+(?:\d|un|une|una|einer|einem)|"
+    r"\d+\s+\w+\s+(?:ago|fa|geleden|temu)\b).*$",
     re.IGNORECASE,
 )
 # a byline run into the writer's role or the date: "Sam Stein Senior Politics Editor",
 # "Laura E Adkins December"; cut at the first such word when at least two words of name
 # remain (month names that are also first names, such as May or June, are left out)
+_ROLE_WORDS = (
+    r"senior|chief|staff|editor|editors|reporter|correspondent|contributor|columnist|writer|"
+    r"producer|photographer|analyst|redakteur|redakteurin|korrespondent|korrespondentin|"
+    r"autor|autorin|reporterin|volontär|volontärin|rédacteur|rédactrice|journaliste|"
+    r"journalist|journalistin|correspondant|correspondante|envoyé|envoyée|chroniqueur|"
+    r"chroniqueuse|periodista|redactor|redactora|corresponsal|enviado|enviada|columnista|"
+    r"giornalista|redattore|redattrice|corrispondente|inviato|inviata")
 _ROLE_TAIL_RE = re.compile(
-    r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:senior|chief|staff|editor|editors|reporter|"
-    r"correspondent|contributor|columnist|writer|redakteur|redakteurin|korrespondent|"
-    r"korrespondentin|rédacteur|rédactrice|journaliste|journalist|periodista|redactor|"
-    r"redactora|january|february|september|october|november|december|jan|feb|sept?|oct|"
-    r"nov|dec)\b.*$",
+    r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:" + _ROLE_WORDS + r"|january|february|september|"
+    r"october|november|december|jan|feb|sept?|oct|nov|dec)\b.*$",
     re.IGNORECASE,
 )
+_ROLE_RE = re.compile(r"\b(?:" + _ROLE_WORDS + r")\b", re.IGNORECASE)
+# Japanese and Chinese bylines write the role after the name, without a space: "山田太郎記者"
+_CJK_ROLE_SUFFIX_RE = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff])\s*(?:記者|特派員|編集委員|"
+                                 r"論説委員|解説委員|支局長|通信員|撰稿|报道|報導)$")
+# an editorial desk credited instead of a person: "MM-Redaktion", "La rédaction", "編集部"
+_DESK_RE = re.compile(r"(?:redaktion|rédaction|redacción|redaccion|redazione|redactie|"
+                      r"redakcja|\bnewsroom\b|\bnews desk\b|\bdesk\b|\bstaff\b|\bteam\b|編集部|"
+                      r"编辑部|新聞社)", re.IGNORECASE)
 _NOT_A_NAME = frozenset({
     "admin", "administrator", "staff", "editor", "redaction", "rédaction", "redaktion",
     "anonymous", "unknown", "null", "none", "guest", "author", "by", "par", "von",
@@ -96,6 +112,22 @@ def _outlet_tail_cut(name: str) -> str:
     return name
 
 
+# a byline label inside the line, written as a label is (capitalised), before the name:
+# "<Magazine> Von <Name>", "<Desk> By <Name>"; the lower-case "von" is a particle ("von der
+# Leyen") and stays
+_INNER_PREFIX_RE = re.compile(r"^\S.*?\s(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av|Af):?\s+(?=\S)")
+# a place or an agency in parentheses after the name ("Jane Doe (Paris)", "Max Muster (dpa)"):
+# the name ends there; `split_names` keeps an agency in parentheses as a credit of its own
+_PLACE_TAIL_RE = re.compile(r"\s*[(（\[].*$")
+
+
+def _names_an_outlet(text: str) -> bool:
+    """"The Huffington Post", "Daily News": a title word or a newspaper word."""
+    words = text.split()
+    return bool(words) and (words[0].casefold() in ("the", "la", "le", "el", "il", "die", "der")
+                            or any(w.casefold() in _OUTLET_WORDS for w in words))
+
+
 def clean_name(raw: str) -> str | None:
     """One author name from a raw string, or None when it is not a name.
 
@@ -108,12 +140,17 @@ def clean_name(raw: str) -> str | None:
     if not name or _URL_RE.search(name) or _EMAIL_RE.fullmatch(name):
         return None
     name = BYLINE_PREFIX_RE.sub("", name)
+    inner = _INNER_PREFIX_RE.search(name)
+    if inner:
+        name = name[inner.end():]  # "FOCUS-Online-Experte Von Robin Tschöpe": the label goes
     name = _EMAIL_RE.sub("", name)
     name = _HANDLE_RE.sub("", name)
     name = _TAIL_RE.sub("", name)
+    name = _PLACE_TAIL_RE.sub("", name)
     role = _ROLE_TAIL_RE.match(name)
     if role:
         name = role.group("name")
+    name = _CJK_ROLE_SUFFIX_RE.sub("", name)
     name = _outlet_tail_cut(name)
     name = name.strip(" \t,;:|-–—·•()[]\"'“”«»")
     if not name or _DIGIT_RE.search(name) or len(name) < 2:
@@ -133,12 +170,72 @@ def split_names(raw: str) -> list[str]:
     """
     text = BYLINE_PREFIX_RE.sub("", clean_text(raw))
     text = _TAIL_RE.sub("", text)
+    # "Jane Doe (dpa)": the agency in parentheses is a credit of its own, a place is not
+    text = _PARENTHESES_RE.sub(lambda m: f", {m.group(1)}" if is_agency_like(m.group(1)) else "",
+                               text)
     names = []
     for piece in _SPLIT_RE.split(text):
         name = clean_name(piece)
         if name:
             names.append(name)
-    return _unique(names)
+    return _without_places(_unique(names))
+
+
+_PARENTHESES_RE = re.compile(r"\s*[(（]\s*([^()（）]{1,40}?)\s*[)）]")
+
+
+def is_agency_like(piece: str) -> bool:
+    """A wire or desk abbreviation credited beside a person: one word of 2 to 6 letters, all
+    lower or all upper case ("dpa", "AFP", "sid", "APA"), or with a slash ("dpa/lno").
+
+    >>> [is_agency_like(p) for p in ("dpa", "AFP", "dpa/lno", "London", "Jane Doe")]
+    [True, True, True, False, False]
+    """
+    piece = piece.strip()
+    parts = piece.split("/")
+    return all(2 <= len(p) <= 6 and p.isalpha() and (p.islower() or p.isupper())
+               for p in parts) and " " not in piece
+
+
+def _without_places(names: list[str]) -> list[str]:
+    """A single capitalised word after a person's name is the place the person wrote from
+    ("Markus M. Haefliger, London, Beat Bumbacher"), not a second author; a role or a desk
+    beside a person is not a second author either.
+
+    >>> _without_places(["Markus M. Haefliger", "London", "Beat Bumbacher"])
+    ['Markus M. Haefliger', 'Beat Bumbacher']
+    >>> _without_places(["Madonna"])
+    ['Madonna']
+    """
+    if len(names) < 2 or not any(looks_like_person(n) for n in names):
+        return names
+    return [n for n in names if looks_like_person(n) or is_agency_like(n)]
+
+
+_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "du", "des", "la",
+                        "le", "van", "von", "der", "den", "ter", "ten", "y", "e", "bin", "al",
+                        "el", "ibn", "zu", "af", "av", "st."})
+
+
+def looks_like_person(name: str) -> bool:
+    """Two to five words, each capitalised (or a name particle), no role or desk word; or a
+    name in CJK script of 2 to 6 characters.
+
+    >>> [looks_like_person(n) for n in ("Jean de La Fontaine", "Senior Editor", "London",
+    ...                                 "lo mismo", "山田太郎", "MM-Redaktion")]
+    [True, False, False, False, True, False]
+    """
+    words = name.split()
+    if len(words) == 1 and _CJK_NAME_RE.fullmatch(name):
+        return True
+    if not 2 <= len(words) <= 5 or _ROLE_RE.search(name) or _DESK_RE.search(name):
+        return False
+    # "not lower" rather than "upper": CJK names written with a space have no case
+    return all(not w[:1].islower() or w.casefold() in _PARTICLES for w in words) and \
+        not words[0][:1].islower()
+
+
+_CJK_NAME_RE = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]{2,6}|[\u30a0-\u30ff・]{3,12}")
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -187,8 +284,12 @@ def jsonld_people_and_organisations(value: Any, resolve: Callable[[Any], Any]) -
             name = " ".join(n for n in (given, family) if isinstance(n, str))
         is_organisation = bool(type_names(item) & _ORGANISATION_TYPES)
         if name and not is_organisation:
-            # one Person object is one person: after a comma come roles and affiliations
-            name = name.split(",")[0]
+            # one Person object is one person: after a comma come roles, places and
+            # affiliations, except a wire credit or a second person ("Felix Schröder und Jörg
+            # Soldwisch, dpa"; "Markus M. Haefliger, London, Beat Bumbacher")
+            first, *others = name.split(",")
+            name = " , ".join([first, *(o for o in others if is_agency_like(o) or (
+                looks_like_person(o) and not _names_an_outlet(o)))])
         names = split_names(name) if name else []
         if is_organisation:
             organisations.extend(names)
@@ -272,8 +373,10 @@ _BYLINE_SELECTORS = (
     ".//*[contains(@class, 'author-name') or contains(@class, 'author__name')"
     " or contains(@class, 'authorName') or contains(@class, 'byline__name')"
     " or contains(@class, 'authorText') or contains(@class, 'author-text')]",
+    ".//*[@class[contains(concat(translate(normalize-space(.), '_', '-'), ' '), '-author ')]]",
     ".//*[contains(@class, 'byline') or contains(@id, 'byline')]",
     ".//address",
+    ".//*[contains(@itemtype, 'schema.org/Person')]",
 )
 _NAME_NODE = etree.XPath(".//*[@itemprop='name']")
 
@@ -281,11 +384,16 @@ _NAME_NODE = etree.XPath(".//*[@itemprop='name']")
 def _byline_names(element: Element) -> list[str]:
     name_node = _NAME_NODE(element)
     if name_node:
-        text = name_node[0].get("content") or element_text(name_node[0])
+        # `value` on pages saved by tools that rewrote their meta tags
+        text = (name_node[0].get("content") or name_node[0].get("value")
+                or element_text(name_node[0]) or element_text(element))
     else:
         text = element.get("content") or element_text(element)
     if not text:
         return []
+    label = next((element_text(child) for child in element if element_text(child)), "")
+    if label and text.startswith(label) and not BYLINE_PREFIX_RE.sub("", label + " ").strip():
+        text = text[len(label):]  # "<span>By</span>Travis Haney" reads "ByTravis Haney"
     # a byline line goes on with the outlet and the date: cut there before judging its length
     text = _TAIL_RE.sub("", BYLINE_PREFIX_RE.sub("", clean_text(text)))
     if len(text) > 120:
@@ -301,7 +409,8 @@ def _byline_names(element: Element) -> list[str]:
 _BYLINE_CANDIDATES = etree.XPath(
     "(.//*/@class[contains(., 'author') or contains(., 'byline')]"
     " | .//*/@id[contains(., 'byline')] | .//*/@itemprop[contains(., 'author')]"
-    " | .//*/@rel[. = 'author'])/.. | .//address")
+    " | .//*/@rel[. = 'author'] | .//*/@itemtype[contains(., 'schema.org/Person')])/.."
+    " | .//address")
 
 
 def _xml_words(value: str | None) -> list[str]:
@@ -318,13 +427,92 @@ _BYLINE_RULES: tuple[Callable[[Element], bool], ...] = (
     lambda element: element.get("rel") == "author",
     lambda element: "author" in _xml_words(element.get("class")),
     lambda element: any(name in (element.get("class") or "") for name in _NAME_CLASSES),
+    lambda element: any(word.endswith("-author") for word in _xml_words(
+        (element.get("class") or "").replace("_", "-"))),
     lambda element: "byline" in (element.get("class") or "") or "byline" in (
         element.get("id") or ""),
     lambda element: element.tag == "address",
+    lambda element: "schema.org/Person" in (element.get("itemtype") or ""),
 )
+_PERSON_RULE = _BYLINE_RULES[-1]
+_LABEL_END_RE = re.compile(r"(?:^|\s)(?:by|par|von|por|door|di|av|af|przez|text|texte|autor|"
+                           r"auteur|author)\s*:?\s*$", re.IGNORECASE)
 
 
-def html_authors(root: Element) -> list[str]:
+def _after_byline_label(element: Element) -> bool:
+    """Is the element preceded by a byline label ("Von <span>Name</span>")?"""
+    previous = element.getprevious()
+    if previous is not None:
+        before = previous.tail or ""
+    else:
+        parent = element.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return bool(_LABEL_END_RE.search(before))
+
+
+_LINKED_HEADINGS = etree.XPath(
+    ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5]//a/@href"
+    " | .//a[.//h1 or .//h2 or .//h3 or .//h4]/@href")
+
+
+def url_path(url: str) -> str:
+    """The path of a URL without scheme, host, query or trailing slash: a link to the page
+    itself ("http://" for "https://", a relative link) compares equal.
+
+    >>> url_path("https://www.example.com/2016/12/story/?utm=x") == url_path("/2016/12/story")
+    True
+    """
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return url
+    return path.rstrip("/")
+
+
+def _links_elsewhere(ancestor: Element, page_path: str | None) -> bool:
+    """Does a heading inside `ancestor` link to another page than the article's?"""
+    return any(url_path(href) != page_path for href in _LINKED_HEADINGS(ancestor))
+# the page's own headline: an <h1> that links nowhere
+_HEADLINE = etree.XPath(".//h1[not(.//a[@href]) and not(ancestor::a[@href])]")
+
+
+# a card holds a headline and a short description besides the byline (as the body finder's
+# teaser cards, `BodyFinder.teaser_cards`)
+_CARD_MAX_MORE_TEXT = 600
+
+
+def in_teaser_card(element: Element, page_url: str | None = None) -> bool:
+    """True when a byline belongs to a teaser card of another article: within three levels up,
+    in no more than 600 characters, a heading that links elsewhere (or a link around a heading,
+    or a link holding much more than the byline), and no `<h1>` that links nowhere (the
+    article's own header has its headline there)."""
+    own = len(element_text(element))
+    page_path = url_path(page_url) if page_url else None
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth >= 4 or ancestor.tag in ("body", "html", "main"):
+            return False
+        if ancestor.tag == "a" and ancestor.get("href") and \
+                len(element_text(ancestor)) > 2 * own + 20:
+            return True
+        if depth >= 3:
+            continue
+        if _HEADLINE(ancestor):
+            return False
+        if len(text_content(ancestor)) > own + _CARD_MAX_MORE_TEXT:
+            return False  # an article or a page section, not a card
+        if _links_elsewhere(ancestor, page_path):
+            return True
+        if ancestor.tag == "article":
+            return False
+    return False
+
+
+def in_other_box(element: Element, page_url: str | None = None) -> bool:
+    """A byline of other content: an aside, related box, footer or comments, or a teaser card."""
+    return in_other_content(element, strict=True) or in_teaser_card(element, page_url)
+
+
+def html_authors(root: Element, page_url: str | None = None) -> list[str]:
     """Names from the first byline markup of the article: itemprop/rel author, author/byline
     classes, <address>; co-authors are the matches next to it (same parent)."""
     candidates = _BYLINE_CANDIDATES(root)
@@ -338,8 +526,11 @@ def html_authors(root: Element) -> list[str]:
                 continue
             if first_parent is not None and element.getparent() is not first_parent:
                 continue
-            if first_parent is None and in_other_content(element):
+            if first_parent is None and (in_other_content(element)
+                                         or in_teaser_card(element, page_url)):
                 continue
+            if rule is _PERSON_RULE and not _after_byline_label(element):
+                continue  # people the text mentions are marked up too
             found = _byline_names(element)
             if found:
                 names.extend(found)
@@ -357,17 +548,42 @@ _BYLINE_TEXT_RE = re.compile(
 )
 
 
-def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:
-    """Names from a visible "By X and Y" line among the first short blocks of the page."""
-    for text in paragraphs:
+def text_byline_authors(elements: Iterable[Element], page_url: str | None = None) -> list[str]:
+    """Names from a visible "By X and Y" line among the first short blocks of the page.
+
+    Not a link's label ("By Position FB Transfers" in a menu), not a line in a box about other
+    content or in a teaser card, and only names that read as people: a sentence that starts
+    with "Por" ("Por lo mismo, Aravena perdió la paciencia...") is no byline.
+    """
+    for element in elements:
+        text = element_text(element)
         if len(text) > 150:
             continue
         match = _BYLINE_TEXT_RE.match(text)
-        if match:
-            names = split_names(match.group(1))
-            if names:
-                return names
+        if not match:
+            continue
+        if _link_label(element) or in_other_content(element) or in_teaser_card(element,
+                                                                                page_url):
+            continue
+        names = split_names(match.group(1))
+        if names and all(looks_like_person(n) or is_agency_like(n) for n in names):
+            return names
     return []
+
+
+def _link_label(element: Element) -> bool:
+    """Is this text a link's label (the element is, or sits in, a link that does not lead to
+    an author's page)?"""
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if depth > 3:
+            return False
+        if node.tag == "a":
+            return not _AUTHOR_HREF_RE.search(node.get("href") or "")
+    return False
+
+
+_AUTHOR_HREF_RE = re.compile(r"/(?:author|authors|autor|autoren|auteur|autores|profile|user|"
+                             r"users|people|staff|journalist|journalists)/", re.IGNORECASE)
 
 
 # links to the writer's page: "/author/jane-doe", "/autor/...", "/about/newsteam/..."; a

@@ -318,13 +318,14 @@ class ArticlePage:
             return people, method
         if names and not method.endswith("-organisation"):
             return names, method
-        if "_second_opinion" in self.__dict__:
-            # already computed for a weak body: its authors cost nothing more
-            candidates = self._second_opinion.authors
-        elif self.tree is not None:
+        if self.tree is not None:
             # issue 14: no own author on 78 of 427 dev + wide pages; trafilatura's byline
-            # XPaths lift author F1 on wide from 0.763 to 0.805 (dev unchanged), 2.8 ms a call
-            candidates = trafilatura_authors(self.tree)
+            # XPaths lift author F1 on wide from 0.763 to 0.805 (dev unchanged), 2.8 ms a call.
+            # Issue 25: never from a box about other content or a teaser card (a related
+            # article's writer, the staff list of a footer), and no longer the names of the
+            # body's second opinion (its own byline search reads those boxes too)
+            candidates = trafilatura_authors(
+                self.tree, skip=lambda element: author_rules.in_other_box(element, self.url))
         else:
             candidates = []
         found = [n for n in (author_rules.clean_name(a) for a in candidates)
@@ -364,7 +365,7 @@ class ArticlePage:
         if organisations:
             # the publisher named as author: a byline on the page may still name the person
             body = self._body_element
-            bylines = author_rules.html_authors(body) if body is not None else []
+            bylines = author_rules.html_authors(body, self.url) if body is not None else []
             keys = {o.casefold() for o in organisations}
             if bylines and not any(b.casefold() in keys for b in bylines):
                 return bylines, "html-byline"
@@ -380,10 +381,10 @@ class ArticlePage:
         body = self._body_element
         if body is None:
             return [], "none"
-        found = author_rules.html_authors(body)
+        found = author_rules.html_authors(body, self.url)
         if found:
             return found, "html-byline"
-        found = author_rules.text_byline_authors(self._short_texts())
+        found = author_rules.text_byline_authors(self._short_blocks(), self.url)
         return found, "text-byline" if found else "none"
 
     @cached_property
@@ -412,14 +413,14 @@ class ArticlePage:
             list[str], str]:
         """A visible byline naming someone else than the outlet, else the outlet's names."""
         body = self._body_element
-        bylines = author_rules.html_authors(body) if body is not None else []
+        bylines = author_rules.html_authors(body, self.url) if body is not None else []
         # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line
         if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines):
             return bylines, "html-byline"
         return names, fallback_method if fallback_method else method
 
-    def _short_texts(self, limit: int = 3000) -> list[str]:
-        """Texts of small elements in document order (bylines, date lines)."""
+    def _short_blocks(self, limit: int = 3000) -> list[Element]:
+        """Small elements in document order (bylines, date lines)."""
         body = self._body_element
         if body is None:
             return []
@@ -429,7 +430,7 @@ class ArticlePage:
                 break
             text = element.text
             if text and 4 < len(text.strip()) < 150:
-                out.append(element_text(element))
+                out.append(element)
         return out
 
     @cached_property
