@@ -77,12 +77,41 @@ def test_jsonld_list_of_blocks_and_string_author_list_are_split():
     assert page.to_item()["authors"] == ["Jeanne Dupont", "Paul Martin"]
 
 
-def test_organisation_author_is_dropped_when_a_person_is_named():
+def test_the_publisher_named_as_author_is_dropped_when_a_person_is_named():
     page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
-        {"@type": "Organization", "name": "Le Site"}, {"@type": "Person", "name": "Paul Martin"}]}),
-        _article_body())
+        {"@type": "Organization", "name": "Le Site"}, {"@type": "Person", "name": "Paul Martin"}],
+        "publisher": {"@type": "Organization", "name": "Le Site"}}), _article_body())
 
-    assert page.to_item()["authors"] == ["Paul Martin"]
+    item = page.to_item()
+
+    assert item["authors"] == ["Paul Martin"]
+    assert item["publisher"] == "Le Site"
+
+
+def test_an_organisation_author_that_is_not_the_publisher_is_an_agency_beside_the_person():
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
+        {"@type": "Person", "name": "Paul Martin"},
+        {"@type": "Organization", "name": "Agence France-Presse"}],
+        "publisher": {"@type": "Organization", "name": "Le Site"}}), _article_body())
+
+    assert page.to_item()["authors"] == ["Paul Martin", "Agence France-Presse"]
+    assert "not the publisher, an agency" in page.evidence()["authors"][0]
+
+
+def test_the_parent_company_of_the_copyright_line_is_no_author_beside_the_writer():
+    head = ('<meta name="author" content="Condé Nast"><meta name="author" content="Jane Doe">'
+            '<meta name="copyright" content="Copyright (c) Condé Nast 2022">')
+
+    page = _page(head, _article_body())
+
+    assert page.to_item()["authors"] == ["Jane Doe"]
+    assert page.evidence()["authors"] == ["publisher dropped beside a person: ['Condé Nast']"]
+
+
+def test_the_publisher_field_comes_from_jsonld_then_og_site_name():
+    assert _page('<meta property="og:site_name" content="Le Courrier">',
+                 _article_body()).to_item()["publisher"] == "Le Courrier"
+    assert _page("", _article_body()).to_item()["publisher"] is None
 
 
 def test_organisation_author_is_kept_when_alone():
@@ -383,7 +412,8 @@ def test_item_has_exactly_the_item_fields():
 
     assert set(item) == {
         "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
-        "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
+        "published_raw", "updated_raw", "section", "tags", "language", "body", "publisher",
+        "image_url",
         "fetched_at", "timezone_hint", "extraction",
     }
     assert item["fetched_at"] is fetched

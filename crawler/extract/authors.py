@@ -116,6 +116,18 @@ def _outlet_tail_cut(name: str) -> str:
 # "<Magazine> Von <Name>", "<Desk> By <Name>"; the lower-case "von" is a particle ("von der
 # Leyen") and stays
 _INNER_PREFIX_RE = re.compile(r"^\S.*?\s(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av|Af):?\s+(?=\S)")
+# a one-word label and its colon before or after a name: "Redaktion: Roman Warschauer",
+# "Marcel Sommer Sendung: hr-INFO", "Texte : Jean Dupont"
+_LABEL_HEAD_RE = re.compile(r"^[^\W\d][\w-]*\s?[:：]\s*(?=\S)")
+_LABEL_TAIL_RE = re.compile(r"\s+[^\W\d][\w-]*\s?[:：](?:\s.*)?$")
+# the Japanese and Chinese byline labels: "文・山田太郎", "取材・文／山田太郎", "记者 王伟"
+_CJK_PREFIX_RE = re.compile(r"^(?:取材・文|文・写真|文|筆者|著者|記者|写真|撮影|作者|记者|編集|编辑)"
+                            r"\s*[・:：／/|｜]?\s*(?=[\u3040-\u30ff\u3400-\u9fff])")
+# a role phrase after a name runs to the next separator: "Marie Dupont Rédactrice en chef"
+# (its "en" would otherwise split it as a Dutch "and")
+_ROLE_PHRASE_RE = re.compile(r"(?<=\S\s\S)(?P<rest>[^,;|\s]*)\s+(?:" + _ROLE_WORDS + r")\b[^,;|]*",
+                             re.IGNORECASE)
+_COMMA_AND_RE = re.compile(r"(?:,\s*)+(?:and|und|et|y)\s+", re.IGNORECASE)
 # a place or an agency in parentheses after the name ("Jane Doe (Paris)", "Max Muster (dpa)"):
 # the name ends there; `split_names` keeps an agency in parentheses as a credit of its own
 _PLACE_TAIL_RE = re.compile(r"\s*[(（\[].*$")
@@ -139,7 +151,12 @@ def clean_name(raw: str) -> str | None:
     name = clean_text(raw)
     if not name or _URL_RE.search(name) or _EMAIL_RE.fullmatch(name):
         return None
+    if _CREDIT_RE.match(name):
+        return None  # "Foto: Jane Doe": a photographer, not a writer
     name = BYLINE_PREFIX_RE.sub("", name)
+    name = _CJK_PREFIX_RE.sub("", name)
+    name = _LABEL_HEAD_RE.sub("", name)  # "Redaktion: Roman Warschauer"
+    name = _LABEL_TAIL_RE.sub("", name)  # "Marcel Sommer Sendung: hr-INFO"
     inner = _INNER_PREFIX_RE.search(name)
     if inner:
         name = name[inner.end():]  # "FOCUS-Online-Experte Von Robin Tschöpe": the label goes
@@ -159,6 +176,8 @@ def clean_name(raw: str) -> str | None:
         return None
     if name.casefold().strip(".") in _CREDENTIALS:
         return None
+    if all(_ROLE_RE.fullmatch(word) for word in name.split()):
+        return None  # "Senior Editor", "Redakteurin": a role without its person
     return name
 
 
@@ -170,6 +189,8 @@ def split_names(raw: str) -> list[str]:
     """
     text = BYLINE_PREFIX_RE.sub("", clean_text(raw))
     text = _TAIL_RE.sub("", text)
+    text = _ROLE_PHRASE_RE.sub(lambda m: m.group("rest"), text)
+    text = _COMMA_AND_RE.sub(", ", text)  # "Jane Doe, Senior Editor, and John Roe"
     # "Jane Doe (dpa)": the agency in parentheses is a credit of its own, a place is not
     text = _PARENTHESES_RE.sub(lambda m: f", {m.group(1)}" if is_agency_like(m.group(1)) else "",
                                text)
@@ -300,7 +321,8 @@ def jsonld_people_and_organisations(value: Any, resolve: Callable[[Any], Any]) -
 
 # a photo or image credit put in an author field: "(Image: Getty Images)", "Foto: dpa"
 _CREDIT_RE = re.compile(r"^\W*(?:image|images|photo|photos|picture|foto|fotos|bild|bilder|"
-                        r"credit|credits|crédit|crédits|source|quelle)\s*[:：]", re.IGNORECASE)
+                        r"credit|credits|crédit|crédits|source|quelle|фото|写真|撮影|图片)\s*[:：]",
+                        re.IGNORECASE)
 _PIECE_SEPARATOR_RE = re.compile(r"\s+[-–—|]\s+")
 
 
@@ -346,6 +368,24 @@ def all_people(raw: Iterable[str], names: list[str], site_keys: Iterable[str]) -
                or _URL_RE.search(p) for p in pieces if p):
             return False
     return all(len(n.split()) >= 2 and all(w[:1].isupper() for w in n.split()) for n in names)
+
+
+_CREDIT_CONNECTOR_RE = re.compile(r"\S\s+(?:at|for|using|with|via|pour|für|para|per)\s+[A-Z]")
+
+
+def has_credits(values: Iterable[str]) -> bool:
+    """Do author values hold credits ("Ariel Pierre-Louis at MSA Models", "Paul Warren for
+    Amika")?
+
+    >>> has_credits(["Connie Wang,Ariel Pierre-Louis at MSA Models"]), has_credits(["Jo Doe"])
+    (True, False)
+    """
+    return any(_CREDIT_CONNECTOR_RE.search(value) for value in values)
+
+
+def is_desk(name: str) -> bool:
+    """An editorial desk or staff credit ("MM-Redaktion", "La rédaction", "Staff")."""
+    return bool(_DESK_RE.search(name))
 
 
 def meta_authors(values: Iterable[str], site_keys: Iterable[str] = ()) -> list[str]:
@@ -483,13 +523,13 @@ _CARD_MAX_MORE_TEXT = 600
 
 def in_teaser_card(element: Element, page_url: str | None = None) -> bool:
     """True when a byline belongs to a teaser card of another article: within three levels up,
-    in no more than 600 characters, a heading that links elsewhere (or a link around a heading,
-    or a link holding much more than the byline), and no `<h1>` that links nowhere (the
-    article's own header has its headline there)."""
+    in no more than 600 characters, a heading that links elsewhere (or a link around a heading),
+    and no `<h1>` that links nowhere (the article's own header has its headline there); or,
+    within six levels, a link holding much more than the byline (a card wrapped in a link)."""
     own = len(element_text(element))
     page_path = url_path(page_url) if page_url else None
     for depth, ancestor in enumerate(element.iterancestors()):
-        if depth >= 4 or ancestor.tag in ("body", "html", "main"):
+        if depth >= 6 or ancestor.tag in ("body", "html", "main"):
             return False
         if ancestor.tag == "a" and ancestor.get("href") and \
                 len(element_text(ancestor)) > 2 * own + 20:

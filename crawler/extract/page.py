@@ -309,12 +309,18 @@ class ArticlePage:
 
     @cached_property
     def _authors_found(self) -> tuple[list[str], str]:
-        """(names, method): the own rules, then trafilatura's names when it was asked anyway."""
+        """(names, method): the own rules, then trafilatura's byline rules, then author links;
+        the publisher never beside a person, never instead of a person the page credits."""
         names, method = self._own_authors()
-        people = [n for n in names if not author_rules.is_site_name(n, self._site_keys)]
+        names = self._without_site_words(names)
+        people = [n for n in names if not author_rules.is_site_name(
+            n, [*self._site_keys, *self._parent_keys])]
         if people and len(people) < len(names):
-            # the outlet listed beside its writer ("Sam Stein, The Huffington Post"): issue 14,
-            # wide authors 0.809 -> 0.810, dev unchanged
+            # the outlet or its parent company listed beside its writer ("Sam Stein, The
+            # Huffington Post", "Condé Nast" in an author meta tag): issue 14, wide authors
+            # 0.809 -> 0.810, issue 25 (parent company: copyright holder) 1 more page
+            self._decide("authors", f"publisher dropped beside a person: "
+                         f"{[n for n in names if n not in people]}")
             return people, method
         if names and not method.endswith("-organisation"):
             return names, method
@@ -357,25 +363,42 @@ class ArticlePage:
                 return names, "css"
         people, organisations = author_rules.jsonld_people_and_organisations(
             self.jsonld.get("author") or self.jsonld.get("creator"), self.jsonld.resolve)
+        # an Organization author that is not the publisher is an agency, credited beside the
+        # people ("Deutsche Presse-Agentur" and a desk): issue 25
+        agencies = [o for o in organisations if not author_rules.is_site_name(o, self._site_keys)]
         if people and not self._all_site_names(people):
-            return people, "jsonld"
+            if agencies:
+                self._decide("authors", f"JSON-LD Organization not the publisher, an agency: "
+                             f"{agencies}")
+            return author_rules.unique_names([*people, *agencies]), "jsonld"
         if people:
             # the outlet's name as a person: a byline on the page may name the writer
             return self._byline_or(people, "jsonld", "jsonld-organisation")
+        if agencies:
+            self._decide("authors", f"JSON-LD Organization not the publisher, an agency: "
+                         f"{agencies}")
+            return agencies, "jsonld-organisation"
         if organisations:
             # the publisher named as author: a byline on the page may still name the person
-            body = self._body_element
-            bylines = author_rules.html_authors(body, self.url) if body is not None else []
-            keys = {o.casefold() for o in organisations}
-            if bylines and not any(b.casefold() in keys for b in bylines):
-                return bylines, "html-byline"
-            return organisations, "jsonld-organisation"
-        found = author_rules.meta_authors(site_keys=self._site_keys, values=self.meta.all(
+            self._decide("authors", f"JSON-LD author is the publisher: {organisations}")
+            return self._byline_or(organisations, "jsonld", "jsonld-organisation")
+        values = self.meta.all(
             "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
-            "sailthru.author", "byl", "twitter:data1" if self.meta.first("twitter:label1",
-                                                                         ) else "_"))
+            "sailthru.author", "byl", "cxenseparse:author",
+            "twitter:data1" if self.meta.first("twitter:label1") else "_")
+        found = author_rules.meta_authors(site_keys=self._site_keys, values=values)
         if found and self._all_site_names(found):
             return self._byline_or(found, "meta", "meta-organisation")
+        if found and author_rules.has_credits(values):
+            # "Name at Model Agency, Name for Brand, Name using Product": the credits of a photo
+            # shoot, not a byline; the visible byline says who wrote (issue 25)
+            body = self._body_element
+            bylines = author_rules.html_authors(body, self.url) if body is not None else []
+            keys = {n.casefold() for n in found}
+            if bylines and all(b.casefold() in keys for b in bylines):
+                self._decide("authors", f"author meta tag lists credits: the visible byline "
+                             f"{bylines} instead of {found}")
+                return bylines, "html-byline"
         if found:
             return found, "meta"
         body = self._body_element
@@ -386,6 +409,46 @@ class ArticlePage:
             return found, "html-byline"
         found = author_rules.text_byline_authors(self._short_blocks(), self.url)
         return found, "text-byline" if found else "none"
+
+    def _decide(self, field: str, decision: str) -> None:
+        """Record one extraction decision for `evidence()` (`newscrawl extract --debug`)."""
+        self.__dict__.setdefault("_decisions", {}).setdefault(field, []).append(decision)
+
+    def evidence(self) -> dict[str, list[str]]:
+        """The decisions the title and byline rules took on this page, per field, in order."""
+        _ = self.title, self.authors
+        return {field: list(steps) for field, steps in self.__dict__.get("_decisions", {}).items()}
+
+    @cached_property
+    def publisher(self) -> str | None:
+        """The outlet that publishes the page, as the page names it: JSON-LD publisher,
+        og:site_name, a publisher meta tag, application-name. Never an author (issue 25)."""
+        publisher = self.jsonld.get("publisher")
+        if isinstance(publisher, list):
+            publisher = next((p for p in publisher if isinstance(p, dict)), None)
+        name = clean_text(as_text(publisher.get("name"))) if isinstance(publisher, dict) else ""
+        return name or self.meta.first("og:site_name", "publisher", "dc.publisher",
+                                       "application-name") or None
+
+    @cached_property
+    def _parent_keys(self) -> list[str]:
+        """The company that owns the outlet, as the copyright line names it ("Copyright (c)
+        Condé Nast 2022"): dropped beside a person only (a blog's copyright holder is its
+        writer)."""
+        holders = [_COPYRIGHT_RE.sub(" ", value) for value in self.meta.all("copyright",
+                                                                            "dcterms.rights")]
+        return [k for k in (author_rules.site_key(h) for h in holders) if len(k) >= 3]
+
+    def _without_site_words(self, names: list[str]) -> list[str]:
+        """A name with the outlet's name glued to it ("Adam Aaronson PhillyVoice") loses it."""
+        out = []
+        for name in names:
+            words = name.split()
+            if len(words) >= 3 and author_rules.site_key(words[-1]) in self._site_keys:
+                self._decide("authors", f"outlet cut from the name: {name!r}")
+                name = " ".join(words[:-1])
+            out.append(name)
+        return out
 
     @cached_property
     def _site_keys(self) -> list[str]:
@@ -414,8 +477,14 @@ class ArticlePage:
         """A visible byline naming someone else than the outlet, else the outlet's names."""
         body = self._body_element
         bylines = author_rules.html_authors(body, self.url) if body is not None else []
-        # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line
-        if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines):
+        # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line, and
+        # an editor's initials ("amw") say less than the outlet's name: only people and
+        # agencies ("EFE") replace it
+        if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines) \
+                and any(author_rules.looks_like_person(b) or (b.isupper() and author_rules.
+                        is_agency_like(b)) for b in bylines):
+            self._decide("authors", f"the publisher {names} gives way to the visible byline "
+                         f"{bylines}")
             return bylines, "html-byline"
         return names, fallback_method if fallback_method else method
 
@@ -708,6 +777,7 @@ class ArticlePage:
             "tags": list(self.tags),
             "language": self.language,
             "body": body,
+            "publisher": self.publisher,
             "image_url": self.image_url,
             "fetched_at": self.fetched_at,
             "timezone_hint": self.timezone_hint,
@@ -715,6 +785,8 @@ class ArticlePage:
         }
 
 
+# "Copyright (c) Condé Nast 2022", "© 2024 Example Media. All rights reserved."
+_COPYRIGHT_RE = re.compile(r"copyright|\(c\)|©|\ball rights reserved\b|\d{4}|[.,]", re.I)
 _AUTHOR_CONFIDENCE = {"css": 1.0, "jsonld": 0.9, "meta": 0.8, "html-byline": 0.7,
                       "jsonld-organisation": 0.6, "meta-organisation": 0.6, "text-byline": 0.5,
                       "author-link": 0.5,
