@@ -80,7 +80,7 @@ def test_extract_debug_adds_the_extraction_evidence():
     document = json.loads(result.stdout)
     assert document.pop("debug") == {"is_article": True, "verdict": "jsonld:NewsArticle",
                                      "timezone_hint": None, "stored_by_a_crawl": True,
-                                     "dropped_because": None}
+                                     "dropped_because": None, "evidence": {}}
     assert set(document) == set(article_schema()["properties"]) - {"_id"}
 
 

@@ -53,6 +53,7 @@ _SUBTITLE_CLASS_RE = re.compile(
 )
 _ISO_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
 _HIDDEN_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
+_LEADING_SEPARATOR_RE = re.compile(r"^[\s|\-–—:·•»/]+")
 _KICKER_CLASS_RE = re.compile(r"kicker|topline|overline|eyebrow|dachzeile|roofline", re.I)
 # A plausible article text is at least this long: short pages are hubs, galleries, videos.
 _MIN_ARTICLE_TEXT = 400
@@ -224,26 +225,68 @@ class ArticlePage:
             return None
 
     @cached_property
-    def _h1_texts(self) -> list[str]:
-        body = self._body_element
-        if body is None:
-            return []
-        return [text for text in (element_text(h) for h in body.iter("h1")) if text][:5]
-
-    @cached_property
-    def _h1_without_kickers(self) -> list[str]:
-        """The <h1> texts less a kicker child (`<span class="topline">`), when one has it."""
+    def _h1_elements(self) -> list[Element]:
+        """The page's `<h1>`s less those in a breadcrumb trail: the trail's last item is the
+        page's SEO headline, shown small, not its display headline. Issue 25: on wide, 4
+        pages of 4 sites put an `<h1>` there whose wording differs from the JSON-LD
+        headline: 3 truths are the JSON-LD headline, 1 the trail's (`og:title`); 3 more
+        trail `<h1>`s give the same title either way. Replacing the trail's `<h1>` with an
+        `<h2>` that words a metadata title broke 4 pages: not kept."""
         body = self._body_element
         if body is None:
             return []
         out = []
         for heading in body.iter("h1"):
-            parts = [child for child in heading
-                     if _KICKER_CLASS_RE.search(child.get("class") or "") and element_text(child)]
-            if parts:
-                out.append(clean_text(" ".join(element_text(child) for child in heading
-                                               if child not in parts)))
-        return [text for text in out if text]
+            if _in_breadcrumb(heading):
+                self._decide("title", f"<h1> of a breadcrumb trail left out: "
+                             f"{element_text(heading)[:80]!r}")
+                continue
+            out.append(heading)
+        return out
+
+    @cached_property
+    def _h1_texts(self) -> list[str]:
+        return [text for text in (element_text(h) for h in self._h1_elements) if text][:5]
+
+    @cached_property
+    def _h1_kicker_free(self) -> dict[str, str]:
+        """{<h1> text: the same less its kicker child (`<span class="topline">`)}, for the
+        `<h1>`s that have one; the headline may be the kicker's tail text."""
+        out = {}
+        for heading in self._h1_elements:
+            kickers = [child for child in heading
+                       if _KICKER_CLASS_RE.search(child.get("class") or "") and element_text(child)]
+            if not kickers:
+                continue
+            parts = [heading.text or ""]
+            for child in heading:
+                if child not in kickers:
+                    parts.append(element_text(child))
+                parts.append(child.tail or "")
+            text = _LEADING_SEPARATOR_RE.sub("", clean_text(" ".join(parts)))
+            if text:
+                out[element_text(heading)] = text
+        return out
+
+    @cached_property
+    def _h1_without_kickers(self) -> list[str]:
+        """The <h1> texts less a kicker child (`<span class="topline">`), when one has it."""
+        return list(self._h1_kicker_free.values())
+
+    @cached_property
+    def _kickers_apart(self) -> list[str]:
+        """Short texts shown just before an `<h1>` (a topic kicker set apart from the
+        headline: `<div class="keyword">Chronik</div><h1>...`), and the page's section."""
+        out = []
+        for heading in self._h1_elements:
+            previous = heading.getprevious()
+            if previous is not None and isinstance(previous.tag, str):
+                text = element_text(previous)
+                if text and len(text.split()) <= 5:
+                    out.append(text)
+        out += [t for t in (clean_text(as_text(self.jsonld.get("articleSection"))),
+                            self.meta.first("article:section")) if t]
+        return out
 
     @cached_property
     def title(self) -> str | None:
@@ -260,6 +303,8 @@ class ArticlePage:
             jsonld=as_text(self.jsonld.get("headline")) or as_text(self.jsonld.get("name")),
             og=self.meta.first("og:title"), twitter=self.meta.first("twitter:title"),
             h1=self._h1_texts, h1_without_kickers=self._h1_without_kickers,
+            kicker_free=self._h1_kicker_free, kickers_apart=self._kickers_apart,
+            decide=lambda decision: self._decide("title", decision),
             html_title=html_title, selector=self._css_text("title"),
             site_names=site_names, host_label=self._host_label,
         )
@@ -791,6 +836,19 @@ _AUTHOR_CONFIDENCE = {"css": 1.0, "jsonld": 0.9, "meta": 0.8, "html-byline": 0.7
                       "jsonld-organisation": 0.6, "meta-organisation": 0.6, "text-byline": 0.5,
                       "author-link": 0.5,
                       "trafilatura": 0.5}
+
+
+def _in_breadcrumb(element: Element, depth: int = 4) -> bool:
+    """Is the element an item of a breadcrumb trail (an attribute of it or of one of its
+    `depth` nearest ancestors names a breadcrumb or a list item of one)?"""
+    for level, node in enumerate((element, *element.iterancestors())):
+        if level > depth or node.tag in ("body", "main", "article"):
+            return False
+        for key, value in node.items():
+            if "breadcrumb" in key.lower() or "breadcrumb" in value.lower() or \
+                    value == "itemListElement":
+                return True
+    return False
 
 
 @lru_cache(maxsize=4096)
