@@ -113,7 +113,7 @@ def strip_named_edges(title: str, names: Iterable[str], host_label: str = "",
 
     for _ in range(3):
         matches = [m for m in _EDGE_SEPARATOR_RE.finditer(title)
-                   if 0 < m.start() and m.end() < len(title)]
+                   if m.start() > 0 and m.end() < len(title)]
         if not matches:
             break
         last, first = matches[-1], matches[0]
