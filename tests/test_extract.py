@@ -105,7 +105,8 @@ def test_the_parent_company_of_the_copyright_line_is_no_author_beside_the_writer
     page = _page(head, _article_body())
 
     assert page.to_item()["authors"] == ["Jane Doe"]
-    assert page.evidence()["authors"] == ["publisher dropped beside a person: ['Condé Nast']"]
+    assert page.evidence()["authors"] == ["publisher dropped beside a person: ['Condé Nast']",
+                                          "meta: ['Jane Doe']"]
 
 
 def test_the_publisher_field_comes_from_jsonld_then_og_site_name():

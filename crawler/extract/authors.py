@@ -512,8 +512,9 @@ def url_path(url: str) -> str:
 def _links_elsewhere(ancestor: Element, page_path: str | None) -> bool:
     """Does a heading inside `ancestor` link to another page than the article's?"""
     return any(url_path(href) != page_path for href in _LINKED_HEADINGS(ancestor))
-# the page's own headline: an <h1> that links nowhere
-_HEADLINE = etree.XPath(".//h1[not(.//a[@href]) and not(ancestor::a[@href])]")
+# the page's own headline: an <h1> that links nowhere, or the document's only <h1> (which may
+# link to the page itself or to the site's editor)
+_HEADLINE = etree.XPath(".//h1[(not(.//a[@href]) and not(ancestor::a[@href])) or count(//h1) = 1]")
 
 
 # a card holds a headline and a short description besides the byline (as the body finder's
@@ -538,7 +539,10 @@ def in_teaser_card(element: Element, page_url: str | None = None) -> bool:
             continue
         if _HEADLINE(ancestor):
             return False
-        if len(text_content(ancestor)) > own + _CARD_MAX_MORE_TEXT:
+        size = len(text_content(ancestor))  # scripts included: fast, an upper bound
+        if size > own + _CARD_MAX_MORE_TEXT and (
+                size > 10 * _CARD_MAX_MORE_TEXT
+                or len(element_text(ancestor)) > own + _CARD_MAX_MORE_TEXT):
             return False  # an article or a page section, not a card
         if _links_elsewhere(ancestor, page_path):
             return True
@@ -636,7 +640,7 @@ _AUTHOR_LINKS = etree.XPath(
     " or (contains(., '/profile/') and ../preceding-sibling::*[1][normalize-space(.)='By'])]/..")
 
 
-def author_link_names(root: Element) -> list[str]:
+def author_link_names(root: Element, page_url: str | None = None) -> list[str]:
     """Names of the first links to an author page and the author links beside them (same
     parent), when each reads as a person's name (two to four capitalised words)."""
     first_parent = None
@@ -644,7 +648,7 @@ def author_link_names(root: Element) -> list[str]:
     for link in _AUTHOR_LINKS(root)[:20]:
         if first_parent is not None and link.getparent() is not first_parent:
             continue
-        if first_parent is None and in_other_content(link):
+        if first_parent is None and (in_other_content(link) or in_teaser_card(link, page_url)):
             continue
         name = clean_name(element_text(link))
         if not name or not 2 <= len(name.split()) <= 4 or not all(

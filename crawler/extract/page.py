@@ -290,6 +290,12 @@ class ArticlePage:
 
     @cached_property
     def title(self) -> str | None:
+        title = self._chosen_title
+        self._decide("title", f"{self._title_method()[0]}: {title!r}")
+        return title
+
+    @cached_property
+    def _chosen_title(self) -> str | None:
         site_names = [n for n in (self.meta.first("og:site_name", "application-name"),
                                   as_text(self.jsonld.get("publisher") or {})
                                   if isinstance(self.jsonld.get("publisher"), dict) else None)
@@ -350,7 +356,9 @@ class ArticlePage:
 
     @cached_property
     def authors(self) -> list[str]:
-        return self._authors_found[0]
+        names, method = self._authors_found
+        self._decide("authors", f"{method}: {names}")
+        return names
 
     @cached_property
     def _authors_found(self) -> tuple[list[str], str]:
@@ -375,8 +383,13 @@ class ArticlePage:
             # Issue 25: never from a box about other content or a teaser card (a related
             # article's writer, the staff list of a footer), and no longer the names of the
             # body's second opinion (its own byline search reads those boxes too)
-            candidates = trafilatura_authors(
-                self.tree, skip=lambda element: author_rules.in_other_box(element, self.url))
+            def skip(element: Element) -> bool:
+                if author_rules.in_other_box(element, self.url):
+                    self._decide("authors", f"second byline skipped in a card or another "
+                                 f"article's box: {element_text(element)[:60]!r}")
+                    return True
+                return False
+            candidates = trafilatura_authors(self.tree, skip=skip)
         else:
             candidates = []
         found = [n for n in (author_rules.clean_name(a) for a in candidates)
@@ -390,7 +403,7 @@ class ArticlePage:
         if found:
             return author_rules.unique_names(found), "trafilatura"
         body = self._body_element
-        linked = author_rules.author_link_names(body) if body is not None else []
+        linked = author_rules.author_link_names(body, self.url) if body is not None else []
         found = [n for n in linked if not author_rules.is_site_name(n, self._site_keys)]
         if found:
             # issue 14b: a link to the writer's page is the byline on pages with no byline
@@ -531,6 +544,8 @@ class ArticlePage:
             self._decide("authors", f"the publisher {names} gives way to the visible byline "
                          f"{bylines}")
             return bylines, "html-byline"
+        self._decide("authors", f"the publisher is the only credit on the page: kept {names} "
+                     f"(the page names no person, desk or agency)")
         return names, fallback_method if fallback_method else method
 
     def _short_blocks(self, limit: int = 3000) -> list[Element]:
@@ -775,7 +790,7 @@ class ArticlePage:
         }
 
     def _title_method(self) -> tuple[str, float]:
-        title = self.title
+        title = self._chosen_title
         if not title:
             return "none", 0.0
         if self._css_text("title"):
