@@ -383,11 +383,6 @@ def has_credits(values: Iterable[str]) -> bool:
     return any(_CREDIT_CONNECTOR_RE.search(value) for value in values)
 
 
-def is_desk(name: str) -> bool:
-    """An editorial desk or staff credit ("MM-Redaktion", "La rédaction", "Staff")."""
-    return bool(_DESK_RE.search(name))
-
-
 def meta_authors(values: Iterable[str], site_keys: Iterable[str] = ()) -> list[str]:
     """Names from author meta tags: profile URLs and image credits skipped, a leading or
     trailing outlet name ("unocero - Alberto Ávila") dropped."""
