@@ -992,3 +992,17 @@ def test_an_h1_in_a_breadcrumb_trail_is_not_the_headline():
 
     assert page.title == "Le titre affiché de l’article"
     assert page.evidence()["title"][0].startswith("<h1> of a breadcrumb trail left out")
+
+
+def test_the_publisher_alone_gives_way_to_the_desk_the_page_credits():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                    "author": {"@type": "Organization", "name": "Le Courrier"},
+                    "publisher": {"@type": "Organization", "name": "Le Courrier"}})
+    body = _article_body().replace("</h1>", '</h1><p class="byline">Par la Rédaction Web</p>')
+
+    assert _page(head, body).authors == ["la Rédaction Web"]
+
+
+@pytest.mark.parametrize("label", ["Auteur", "Autorin", "Redakteurin", "Senior Editor"])
+def test_the_word_for_author_alone_is_no_name(label):
+    assert clean_name(label) is None

@@ -58,7 +58,8 @@ _TAIL_RE = re.compile(
 _ROLE_WORDS = (
     r"senior|chief|staff|editor|editors|reporter|correspondent|contributor|columnist|writer|"
     r"producer|photographer|analyst|redakteur|redakteurin|korrespondent|korrespondentin|"
-    r"autor|autorin|reporterin|volontär|volontärin|rédacteur|rédactrice|journaliste|"
+    r"auteur|autrice|autore|autora|autor|autorin|reporterin|volontär|volontärin|rédacteur|"
+    r"rédactrice|journaliste|"
     r"journalist|journalistin|correspondant|correspondante|envoyé|envoyée|chroniqueur|"
     r"chroniqueuse|periodista|redactor|redactora|corresponsal|enviado|enviada|columnista|"
     r"giornalista|redattore|redattrice|corrispondente|inviato|inviata")
@@ -371,6 +372,11 @@ def all_people(raw: Iterable[str], names: list[str], site_keys: Iterable[str]) -
 
 
 _CREDIT_CONNECTOR_RE = re.compile(r"\S\s+(?:at|for|using|with|via|pour|für|para|per)\s+[A-Z]")
+
+
+def is_desk(name: str) -> bool:
+    """An editorial desk credited instead of a person ("La rédaction", "MM-Redaktion")."""
+    return bool(_DESK_RE.search(name))
 
 
 def has_credits(values: Iterable[str]) -> bool:

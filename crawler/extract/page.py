@@ -536,11 +536,11 @@ class ArticlePage:
         body = self._body_element
         bylines = author_rules.html_authors(body, self.url) if body is not None else []
         # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line, and
-        # an editor's initials ("amw") say less than the outlet's name: only people and
-        # agencies ("EFE") replace it
+        # an editor's initials ("amw") say less than the outlet's name: only people, desks
+        # ("La rédaction") and agencies ("EFE") replace it
         if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines) \
-                and any(author_rules.looks_like_person(b) or (b.isupper() and author_rules.
-                        is_agency_like(b)) for b in bylines):
+                and any(author_rules.looks_like_person(b) or author_rules.is_desk(b) or (
+                    b.isupper() and author_rules.is_agency_like(b)) for b in bylines):
             self._decide("authors", f"the publisher {names} gives way to the visible byline "
                          f"{bylines}")
             return bylines, "html-byline"
