@@ -31,6 +31,7 @@ class ArticleItem(scrapy.Item):
     tags = scrapy.Field()  # list[str]
     language = scrapy.Field()  # BCP 47 primary tag, e.g. "fr"
     body = scrapy.Field()  # plain text, paragraphs separated by blank lines
+    publisher = scrapy.Field()  # the outlet as the page names it, or None; never in authors
     image_url = scrapy.Field()
     fetched_at = scrapy.Field()  # aware UTC datetime of the download
     extraction = scrapy.Field()  # {field: {"method": str, "confidence": float}} (schema v2)

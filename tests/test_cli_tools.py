@@ -84,7 +84,9 @@ def test_extract_debug_adds_the_extraction_evidence():
     document = json.loads(result.stdout)
     assert document.pop("debug") == {"is_article": True, "verdict": "jsonld:NewsArticle",
                                      "timezone_hint": None, "stored_by_a_crawl": True,
-                                     "dropped_because": None}
+                                     "dropped_because": None, "evidence": {
+        "title": ["jsonld+h1: 'La PS5 Slim arrive en France à 549 euros'"],
+        "authors": ["jsonld: ['Jean Dupont']"]}}
     assert set(document) == set(article_schema()["properties"]) - {"_id", *ARCHIVE_ONLY}
 
 

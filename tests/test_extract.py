@@ -9,12 +9,12 @@ import pytest
 
 from crawler.extract import ArticlePage
 from crawler.extract.article import article_item
-from crawler.extract.authors import clean_name, split_names
 from crawler.extract.datefinder import label_dates, url_date
 from crawler.extract.document import parse_html
 from crawler.extract.fallback import SecondOpinion
 from crawler.extract.jsonld import parse_jsonld_text
 from crawler.extract.language import choose_language, detect_language
+from crawler.extract.names import clean_name, split_names
 from crawler.extract.title import strip_site_name
 
 URL = "https://news.example.fr/2024/03/12/un-article"
@@ -78,12 +78,42 @@ def test_jsonld_list_of_blocks_and_string_author_list_are_split():
     assert page.to_item()["authors"] == ["Jeanne Dupont", "Paul Martin"]
 
 
-def test_organisation_author_is_dropped_when_a_person_is_named():
+def test_the_publisher_named_as_author_is_dropped_when_a_person_is_named():
     page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
-        {"@type": "Organization", "name": "Le Site"}, {"@type": "Person", "name": "Paul Martin"}]}),
-        _article_body())
+        {"@type": "Organization", "name": "Le Site"}, {"@type": "Person", "name": "Paul Martin"}],
+        "publisher": {"@type": "Organization", "name": "Le Site"}}), _article_body())
 
-    assert page.to_item()["authors"] == ["Paul Martin"]
+    item = page.to_item()
+
+    assert item["authors"] == ["Paul Martin"]
+    assert item["publisher"] == "Le Site"
+
+
+def test_an_organisation_author_that_is_not_the_publisher_is_an_agency_beside_the_person():
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
+        {"@type": "Person", "name": "Paul Martin"},
+        {"@type": "Organization", "name": "Agence France-Presse"}],
+        "publisher": {"@type": "Organization", "name": "Le Site"}}), _article_body())
+
+    assert page.to_item()["authors"] == ["Paul Martin", "Agence France-Presse"]
+    assert "not the publisher, an agency" in page.evidence()["authors"][0]
+
+
+def test_the_parent_company_of_the_copyright_line_is_no_author_beside_the_writer():
+    head = ('<meta name="author" content="Condé Nast"><meta name="author" content="Jane Doe">'
+            '<meta name="copyright" content="Copyright (c) Condé Nast 2022">')
+
+    page = _page(head, _article_body())
+
+    assert page.to_item()["authors"] == ["Jane Doe"]
+    assert page.evidence()["authors"] == ["publisher dropped beside a person: ['Condé Nast']",
+                                          "meta: ['Jane Doe']"]
+
+
+def test_the_publisher_field_comes_from_jsonld_then_og_site_name():
+    assert _page('<meta property="og:site_name" content="Le Courrier">',
+                 _article_body()).to_item()["publisher"] == "Le Courrier"
+    assert _page("", _article_body()).to_item()["publisher"] is None
 
 
 def test_organisation_author_is_kept_when_alone():
@@ -387,8 +417,8 @@ def test_item_has_exactly_the_item_fields():
 
     assert set(item) == {
         "url", "fetched_url", "canonical_url", "source", "title", "subtitle", "authors",
-        "published_raw", "updated_raw", "section", "tags", "language", "body", "image_url",
-        "fetched_at", "extraction",
+        "published_raw", "updated_raw", "section", "tags", "language", "body", "publisher",
+        "image_url", "fetched_at", "extraction",
     }
     assert item["fetched_at"] is fetched
     assert item["section"] == "tech"
@@ -428,9 +458,10 @@ def test_a_body_short_for_the_page_text_is_replaced_by_trafilaturas(monkeypatch)
 
     assert item["body"] == longer
     assert item["extraction"]["body"] == {"method": "trafilatura", "confidence": 0.7}
-    # its authors come free with the call made for the body
-    assert item["authors"] == ["Jeanne Dupont"]
-    assert item["extraction"]["authors"]["method"] == "trafilatura"
+    # its names are not taken (issue 25): its byline search also reads related-article boxes;
+    # the page's own byline rules, which name nobody here, decide
+    assert item["authors"] == []
+    assert item["extraction"]["authors"]["method"] == "none"
 
 
 def test_a_weak_body_is_kept_when_trafilatura_finds_no_more(monkeypatch):
@@ -791,3 +822,190 @@ def test_a_short_body_asks_trafilatura_even_when_the_page_has_little_paragraph_t
 
     assert item["body"] == longer
     assert item["extraction"]["body"]["method"] == "trafilatura"
+
+
+# ---------------------------------------------------------------- bylines as a reader sees them (issue 25)
+
+
+def _redesigned_page(weak_body: bool = False) -> ArticlePage:
+    """An article whose redesign removed its byline; a related-article card names its writer
+    (with every byline class trafilatura's rules know) and the footer lists the staff."""
+    card = ('<div class="related-card"><h3><a href="/2024/03/11/autre-article">Un autre '
+            'article du site</a></h3><p>Deux lignes de résumé.</p>'
+            '<span class="byline author">Par Marie Curie</span></div>')
+    teaser = ('<a href="/2024/03/10/encore-un" class="teaser"><h4>Encore un article</h4>'
+              '<div class="author-name">Pierre Curie</div></a>')
+    footer = ('<footer><ul class="staff"><li class="author">Jean Valjean, rédacteur en chef</li>'
+              '<li class="author">Fantine Thénardier, journaliste</li></ul></footer>')
+    body = _article_body(2 if weak_body else 4)
+    return _page('<meta property="og:type" content="article">',
+                 body + f"<section>{card}{teaser}</section>" + footer)
+
+
+@pytest.mark.parametrize("weak_body", [False, True])
+def test_a_page_without_byline_gets_no_author_from_cards_or_the_footer(monkeypatch, weak_body):
+    # the body's second opinion, asked for a weak body, would name the card's writer
+    monkeypatch.setattr("crawler.extract.page.trafilatura_opinion",
+                        lambda html, url: SecondOpinion(body=PROSE, authors=["Marie Curie"]))
+
+    item = _redesigned_page(weak_body).to_item()
+
+    assert item["authors"] == []
+    assert item["extraction"]["authors"] == {"method": "none", "confidence": 0.0}
+
+
+def test_the_byline_of_the_article_is_found_beside_cards_of_other_articles():
+    page = _redesigned_page()
+    html = page._html.replace("<h1>Un titre</h1>",
+                              '<h1>Un titre</h1><p class="byline">Par Jeanne Dupont</p>')
+
+    assert ArticlePage(URL, html).authors == ["Jeanne Dupont"]
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    # French: role, place and label glued to the name
+    ("Par Marie Dupont, envoyée spéciale à Kiev", ["Marie Dupont"]),
+    ("Marie Dupont Rédactrice en chef, Paul Martin", ["Marie Dupont", "Paul Martin"]),
+    ("Texte : Jean Dupont", ["Jean Dupont"]),
+    # English: role words, a place in parentheses, an agency beside the writer
+    ("By Sam Stein Senior Politics Editor", ["Sam Stein"]),
+    ("By Jane Doe (London) and John Roe (AFP)", ["Jane Doe", "John Roe", "AFP"]),
+    ("Jane Doe, Senior Editor, and John Roe", ["Jane Doe", "John Roe"]),
+    # German: the magazine before "Von", "und", a desk label, a particle that stays
+    ("FOCUS-Online-Experte Von Robin Tschöpe", ["Robin Tschöpe"]),
+    ("Von Anna Schmidt und Tom Berg, Berlin", ["Anna Schmidt", "Tom Berg"]),
+    ("Redaktion: Roman Warschauer", ["Roman Warschauer"]),
+    ("Ursula von der Leyen", ["Ursula von der Leyen"]),
+    # Spanish: "y", a relative date run into the byline, a role after a comma
+    ("Por Isabel Caro, Rocío Latorre y José Miguel Wilson Hace 13 horas",
+     ["Isabel Caro", "Rocío Latorre", "José Miguel Wilson"]),
+    ("Ana García, periodista", ["Ana García"]),
+    # Japanese: the label before and the role after the name
+    ("文・山田太郎記者", ["山田太郎"]),
+    ("山田太郎、佐藤花子", ["山田太郎", "佐藤花子"]),
+    # labels and credits alone are nobody
+    ("Senior Editor", []),
+    ("Foto: Jane Doe", []),
+])
+def test_byline_names_lose_roles_places_and_labels_in_five_languages(raw, names):
+    assert split_names(raw) == names
+
+
+def test_a_sentence_starting_with_por_is_no_byline():
+    body = _article_body().replace(
+        "</h1>", "</h1><p>Por lo mismo, Aravena perdió la paciencia y no encontró nada.</p>")
+
+    assert _page('<meta property="og:type" content="article">', body).authors == []
+
+
+def test_a_menu_link_reading_by_is_no_byline():
+    body = ('<nav><ul><li><a href="/transfers/position">By Position FB Transfers</a></li></ul>'
+            "</nav>" + _article_body())
+
+    assert _page('<meta property="og:type" content="article">', body).authors == []
+
+
+def test_photo_shoot_credits_in_the_author_tag_give_way_to_the_visible_byline():
+    head = ('<meta name="author" content="Connie Wang,Sharokh Mirzai,Ariel Pierre-Louis at MSA '
+            'Models,Paul Warren for Amika">')
+    body = _article_body().replace(
+        "</h1>", '</h1><div class="byline"><a href="/author/connie-wang">Connie Wang</a></div>')
+
+    page = _page(head, body)
+
+    assert page.authors == ["Connie Wang"]
+    assert page.evidence()["authors"][0].startswith("author meta tag lists credits")
+
+
+def test_the_outlet_glued_to_the_writers_name_is_cut():
+    head = '<meta property="og:site_name" content="PhillyVoice">'
+    body = _article_body().replace(
+        "</h1>", '</h1><div class="byline">By Adam Aaronson PhillyVoice Staff</div>')
+
+    assert _page(head, body, url="https://www.phillyvoice.com/a/").authors == ["Adam Aaronson"]
+
+
+def test_a_wire_credit_and_a_second_person_after_a_comma_stay_a_place_goes():
+    page = _page(_jsonld({"@type": "NewsArticle", "headline": "Un titre", "author": [
+        {"@type": "Person", "name": "Felix Schröder und Jörg Soldwisch, dpa"},
+        {"@type": "Person", "name": "Markus Haefliger, London, Beat Bumbacher"}]}),
+        _article_body())
+
+    assert page.authors == ["Felix Schröder", "Jörg Soldwisch", "dpa", "Markus Haefliger",
+                            "Beat Bumbacher"]
+
+
+def test_the_publisher_alone_gives_way_to_the_person_the_page_credits_not_to_initials():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                    "author": {"@type": "Organization", "name": "Le Courrier"},
+                    "publisher": {"@type": "Organization", "name": "Le Courrier"}})
+    person = _article_body().replace("</h1>", '</h1><p class="byline">Par Jeanne Dupont</p>')
+    initials = _article_body().replace("</article>", '<p class="article__author">amw</p>'
+                                                     "</article>")
+
+    assert _page(head, person).authors == ["Jeanne Dupont"]
+    assert _page(head, initials).authors == ["Le Courrier"]
+
+
+# ---------------------------------------------------------------- titles as a reader sees them (issue 25)
+
+
+@pytest.mark.parametrize(("og", "site", "title"), [
+    ("Un titre de l’article：Le Site", "Le Site", "Un titre de l’article"),
+    ("Un titre de l’article_Économie_Le Site", "Le Site", "Un titre de l’article"),
+    ("Un titre de l’article-LeSite", "LeSite", "Un titre de l’article"),
+    ("新しいスマホの発表｜ガジェット通信", "ガジェット通信", "新しいスマホの発表"),
+    ("Le Site : Un titre de l’article", "Le Site", "Un titre de l’article"),
+    # not the site's name: the title stays whole
+    ("Covid-19 : les cas augmentent", "Le Site", "Covid-19 : les cas augmentent"),
+])
+def test_the_sites_name_is_cut_from_the_title_whatever_the_separator(og, site, title):
+    head = (f'<meta property="og:title" content="{og}"><meta property="og:site_name" '
+            f'content="{site}"><meta property="article:section" content="Économie">')
+
+    page = _page(head, "<article>" + "".join(f"<p>{PROSE}</p>" for _ in range(3)) + "</article>")
+
+    assert page.title == title
+
+
+def test_a_topic_kicker_shown_apart_from_the_h1_is_not_in_the_title():
+    head = '<meta property="og:title" content="Chronik: Lotte Tobisch ist tot">'
+    body = ('<div class="keyword">Chronik</div><h1>Lotte Tobisch ist tot</h1>'
+            + "".join(f"<p>{PROSE}</p>" for _ in range(3)))
+
+    page = _page(head, body)
+
+    assert page.title == "Lotte Tobisch ist tot"
+    assert "shown apart" in page.evidence()["title"][0]
+
+
+def test_a_kicker_the_page_does_not_show_apart_stays_in_the_title():
+    head = '<meta property="og:title" content="Rückbau: Kühltürme gesprengt">'
+    body = "<h1>Kühltürme gesprengt</h1>" + "".join(f"<p>{PROSE}</p>" for _ in range(3))
+
+    assert _page(head, body).title == "Rückbau: Kühltürme gesprengt"
+
+
+def test_an_h1_in_a_breadcrumb_trail_is_not_the_headline():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Le titre affiché de l’article"})
+    body = ('<ol class="breadcrumb"><li><a href="/">Accueil</a></li><li><h1>Titre SEO de '
+            "l’article</h1></li></ol>" + "".join(f"<p>{PROSE}</p>" for _ in range(3)))
+
+    page = _page(head + '<meta property="og:title" content="Titre SEO de l’article">', body)
+
+    assert page.title == "Le titre affiché de l’article"
+    assert page.evidence()["title"][0].startswith("<h1> of a breadcrumb trail left out")
+
+
+def test_the_publisher_alone_gives_way_to_the_desk_the_page_credits():
+    head = _jsonld({"@type": "NewsArticle", "headline": "Un titre",
+                    "author": {"@type": "Organization", "name": "Le Courrier"},
+                    "publisher": {"@type": "Organization", "name": "Le Courrier"}})
+    body = _article_body().replace("</h1>", '</h1><p class="byline">Par la Rédaction Web</p>')
+
+    assert _page(head, body).authors == ["la Rédaction Web"]
+
+
+@pytest.mark.parametrize("label", ["Auteur", "Autorin", "Redakteurin", "Senior Editor"])
+def test_the_word_for_author_alone_is_no_name(label):
+    assert clean_name(label) is None

@@ -23,15 +23,17 @@ import pytest
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
-# (field, metric): floor, from issue 14's "Done means" table
+# (field, metric): floor, from issue 14's "Done means" table; titles and authors raised to
+# issue 25's floors and what it reached (dev title 0.950 and authors 0.939, wide title 0.920
+# and authors 0.912; the issue asks wide title >= 0.92, authors >= 0.90, dev not lower)
 ISSUE_FLOORS = {
     "dev": {
-        ("title", "exact"): 0.93, ("authors", "f1"): 0.89, ("published", "day"): 0.96,
+        ("title", "exact"): 0.95, ("authors", "f1"): 0.935, ("published", "day"): 0.96,
         ("published", "minute"): 0.92, ("body", "f1"): 0.96, ("snippets", "f1"): 0.93,
         ("lang", "acc"): 0.98,
     },
     "wide": {
-        ("title", "exact"): 0.90, ("authors", "f1"): 0.85, ("published", "day"): 0.94,
+        ("title", "exact"): 0.92, ("authors", "f1"): 0.91, ("published", "day"): 0.94,
         ("published", "minute"): 0.90, ("body", "f1"): 0.96, ("snippets", "f1"): 0.94,
         ("lang", "acc"): 0.97,
     },

@@ -7,7 +7,8 @@ crawl), the dedupe pipeline's `article_key`, the store pipeline's `storable` and
 bookkeeping fields are those of a first insert at the extraction time, with `run_id` "extract".
 
 `debug=True` adds a `debug` object with the extraction's evidence: the article verdict and the
-rule that decided it, the time-zone hint, and whether the crawl would store the page.
+rule that decided it, the time-zone hint, whether the crawl would store the page, and the
+decisions of the title and byline rules (`evidence`, per field).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def stored_form(html: str | bytes, url: str, *, now: dt.datetime | None = None,
             "timezone_hint": page.timezone_hint,
             "stored_by_a_crawl": not missing,
             "dropped_because": f"no {missing[0]}" if missing else None,
+            "evidence": page.evidence(),
         }
     return output
 

@@ -1,4 +1,5 @@
-"""Author names from JSON-LD, meta tags and visible bylines, in many languages.
+"""Author names from visible bylines (the byline rules, teaser cards, author links); the names'
+text rules are in `crawler.extract.names`.
 
 JSON-LD authors come as a string, an object, a list or an `@id` into `@graph`; meta tags hold
 names or profile URLs; bylines read "By X and Y", "Par X", "Von X", "Por X". Organisations are
@@ -9,261 +10,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from crawler.extract.context import in_other_content
-from crawler.extract.jsonld import type_names
-from crawler.extract.text import clean_text, element_text
+from crawler.extract.text import clean_text, element_text, text_content
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
 
-# "By", "Par", "Von"... at the start of a byline, with an optional colon
-BYLINE_PREFIX_RE = re.compile(
-    r"^\s*(?:written\s+by|posted\s+by|reported\s+by|words\s+by|story\s+by|by|par|écrit\s+par|"
-    r"publié\s+par|von|text|texte|por|escrito\s+por|di|a\s+cura\s+di|door|av|af|przez|"
-    r"autor(?:in|es|a)?|auteur|author|authors|redakce|napsal|от|автор|tekst|text\s+von)"
-    r"\s*[:：]?\s+",
-    re.IGNORECASE,
+from crawler.extract.names import (
+    BYLINE_PREFIX_RE,
+    TAIL_RE,
+    clean_name,
+    is_agency_like,
+    looks_like_person,
+    split_names,
+    unique_names,
 )
-_SPLIT_RE = re.compile(
-    r"\s*(?:,|;|\s&\s|\s\+\s|\|| and | und | et | y | e | og | och | en | i | a |、|，)\s*",
-    re.IGNORECASE,
-)
-_URL_RE = re.compile(r"^(?:https?:|www\.)|\.(?:com|org|net|html?)(?:/|$)|/", re.IGNORECASE)
-_EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
-_HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
-_DIGIT_RE = re.compile(r"\d")
-# academic and professional suffixes that follow a name after a comma ("Jane Doe, MD")
-_CREDENTIALS = frozenset({
-    "ma", "md", "phd", "ms", "msc", "mph", "rn", "do", "mba", "bsc", "ba", "jd", "dds", "rd",
-    "lpn", "np", "pa", "cpa", "esq", "jr", "sr", "ii", "iii", "dr", "prof",
-})
-# a byline often continues with the date or a role: cut there
-_TAIL_RE = re.compile(
-    r"\s+(?:[-–—|•·]\s+|\bupdated\b|\bpublished\b|\bpublié\b|\bmis à jour\b|\baktualisiert\b|"
-    r"\bveröffentlicht\b|\bactualizado\b|\bpublicado\b|\bon\s+(?:mon|tue|wed|thu|fri|sat|sun|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\ble\s+\d|\bam\s+\d|\d{1,2}[./]\d).*$",
-    re.IGNORECASE,
-)
-# a byline run into the writer's role or the date: "Sam Stein Senior Politics Editor",
-# "Laura E Adkins December"; cut at the first such word when at least two words of name
-# remain (month names that are also first names, such as May or June, are left out)
-_ROLE_TAIL_RE = re.compile(
-    r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:senior|chief|staff|editor|editors|reporter|"
-    r"correspondent|contributor|columnist|writer|redakteur|redakteurin|korrespondent|"
-    r"korrespondentin|rédacteur|rédactrice|journaliste|journalist|periodista|redactor|"
-    r"redactora|january|february|september|october|november|december|jan|feb|sept?|oct|"
-    r"nov|dec)\b.*$",
-    re.IGNORECASE,
-)
-_NOT_A_NAME = frozenset({
-    "admin", "administrator", "staff", "editor", "redaction", "rédaction", "redaktion",
-    "anonymous", "unknown", "null", "none", "guest", "author", "by", "par", "von",
-    # labels a byline box shows next to the name, taken for a name when it is alone
-    "no author", "published", "updated", "veröffentlicht", "aktualisiert", "publié", "publicado",
-})
-_ORGANISATION_TYPES = frozenset({"organization", "newsmediaorganization", "corporation",
-                                 "organisation", "brand", "website", "webpage"})
-MAX_NAME_WORDS = 6
-
-
-# a byline run into the outlet or a bio: "Meg Wagner NEW YORK DAILY NEWS", "Joe Davidson
-# Washington Post", "Laura E. Adkins is Opinion Editor"
-_BIO_TAIL_RE = re.compile(r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?:is|was|ist|est|es)\s.*$")
-_OUTLET_WORDS = frozenset({"post", "times", "news", "journal", "tribune", "herald", "gazette",
-                           "chronicle", "press", "daily", "magazine", "zeitung", "today"})
-
-
-def _outlet_tail_cut(name: str) -> str:
-    """Cut a bio sentence, an upper-case outlet or an outlet ending in a newspaper word
-    from a name of mixed case, keeping two or more words of name."""
-    bio = _BIO_TAIL_RE.match(name)
-    if bio:
-        name = bio.group("name")
-    words = name.split()
-    if len(words) < 3:
-        return name
-    mixed = [w for w in words if not (w.isupper() and len(w) > 1)]
-    if len(mixed) >= 2 and words[:len(mixed)] == mixed and len(words) - len(mixed) >= 2:
-        # two upper-case words or more: one is a surname ("André Oliver KLEIN")
-        return " ".join(mixed)  # "Meg Wagner NEW YORK DAILY NEWS"
-    for index, word in enumerate(words[3:], start=3):
-        if word.casefold() in _OUTLET_WORDS:
-            return " ".join(words[:index - 1])  # "Joe Davidson Washington Post"
-    return name
-
-
-def clean_name(raw: str) -> str | None:
-    """One author name from a raw string, or None when it is not a name.
-
-    >>> clean_name("By Jane Doe")
-    'Jane Doe'
-    >>> clean_name("https://example.com/author/jane") is None
-    True
-    """
-    name = clean_text(raw)
-    if not name or _URL_RE.search(name) or _EMAIL_RE.fullmatch(name):
-        return None
-    name = BYLINE_PREFIX_RE.sub("", name)
-    name = _EMAIL_RE.sub("", name)
-    name = _HANDLE_RE.sub("", name)
-    name = _TAIL_RE.sub("", name)
-    role = _ROLE_TAIL_RE.match(name)
-    if role:
-        name = role.group("name")
-    name = _outlet_tail_cut(name)
-    name = name.strip(" \t,;:|-–—·•()[]\"'“”«»")
-    if not name or _DIGIT_RE.search(name) or len(name) < 2:
-        return None
-    if len(name.split()) > MAX_NAME_WORDS or name.casefold() in _NOT_A_NAME:
-        return None
-    if name.casefold().strip(".") in _CREDENTIALS:
-        return None
-    return name
-
-
-def split_names(raw: str) -> list[str]:
-    """A byline with several authors, split into names.
-
-    >>> split_names("By Jane Doe and John Roe")
-    ['Jane Doe', 'John Roe']
-    """
-    text = BYLINE_PREFIX_RE.sub("", clean_text(raw))
-    text = _TAIL_RE.sub("", text)
-    names = []
-    for piece in _SPLIT_RE.split(text):
-        name = clean_name(piece)
-        if name:
-            names.append(name)
-    return _unique(names)
-
-
-def _unique(names: Iterable[str]) -> list[str]:
-    """Names without repeats; a profile slug ("sophie-foster") repeating a name is dropped.
-
-    >>> _unique(["Sophie Foster", "sophie-foster", "SOPHIE FOSTER"])
-    ['Sophie Foster']
-    """
-    names = list(names)
-    keys = {name.casefold() for name in names}
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        key = name.casefold()
-        if key in seen:
-            continue
-        if "-" in name and " " not in name and name == name.lower() and \
-                name.replace("-", " ") in keys:
-            continue
-        seen.add(key)
-        out.append(name)
-    return out
-
-
-unique_names = _unique
-
-
-def jsonld_people_and_organisations(value: Any, resolve: Callable[[Any], Any]) -> tuple[
-        list[str], list[str]]:
-    """(people, organisations) named by a JSON-LD `author` value."""
-    people: list[str] = []
-    organisations: list[str] = []
-    items = value if isinstance(value, list) else [value]
-    for item in items[:50]:
-        item = resolve(item)
-        if isinstance(item, str):
-            people.extend(split_names(item))
-            continue
-        if not isinstance(item, dict):
-            continue
-        name = item.get("name")
-        if isinstance(name, list):
-            name = " , ".join(n for n in name if isinstance(n, str))
-        if not isinstance(name, str):
-            given, family = item.get("givenName"), item.get("familyName")
-            name = " ".join(n for n in (given, family) if isinstance(n, str))
-        is_organisation = bool(type_names(item) & _ORGANISATION_TYPES)
-        if name and not is_organisation:
-            # one Person object is one person: after a comma come roles and affiliations
-            name = name.split(",")[0]
-        names = split_names(name) if name else []
-        if is_organisation:
-            organisations.extend(names)
-        else:
-            people.extend(names)
-    return _unique(people), _unique(organisations)
-
-
-# a photo or image credit put in an author field: "(Image: Getty Images)", "Foto: dpa"
-_CREDIT_RE = re.compile(r"^\W*(?:image|images|photo|photos|picture|foto|fotos|bild|bilder|"
-                        r"credit|credits|crédit|crédits|source|quelle)\s*[:：]", re.IGNORECASE)
-_PIECE_SEPARATOR_RE = re.compile(r"\s+[-–—|]\s+")
-
-
-def site_key(name: str) -> str:
-    """A site or outlet name reduced for comparison: "www.El-Colombiano.com" -> "elcolombiano".
-
-    >>> site_key("www.elcolombiano.com") == site_key("El Colombiano")
-    True
-    """
-    key = clean_text(name).casefold()
-    key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key)
-    key = re.sub(r"\.(?:com|org|net|co\.uk|de|fr|es|it|ch|at|cl|co|news|tv)(?:/.*)?$", "", key)
-    return re.sub(r"\W+", "", key)
-
-
-def is_site_name(name: str, site_keys: Iterable[str]) -> bool:
-    """True when an author name is the outlet itself ("ABC News", "Us Weekly Staff", "LN").
-
-    >>> is_site_name("Us Weekly Staff", [site_key("Us Weekly")])
-    True
-    """
-    key = site_key(name)
-    for site in site_keys:
-        if site and key and (key == site or (len(site) >= 4 and site in key)
-                             or (len(key) >= 2 and key in site and len(key) >= 0.5 * len(site))):
-            return True
-    return False
-
-
-def all_people(raw: Iterable[str], names: list[str], site_keys: Iterable[str]) -> bool:
-    """True when a byline's names all read as people: no part names the outlet or is a
-    credit ("Quelle: sid"), and every name has two or more capitalised words.
-
-    >>> all_people(["Michael Hingston"], ["Michael Hingston"], ["nationalgeographic"])
-    True
-    >>> all_people(["red, ORF.at/Agenturen"], ["Red", "Agenturen"], ["orf"])
-    False
-    """
-    site_keys = list(site_keys)
-    for value in raw:
-        pieces = [*_SPLIT_RE.split(clean_text(value)), value]
-        if any(_CREDIT_RE.match(p.lstrip("(")) or is_site_name(p, site_keys)
-               or _URL_RE.search(p) for p in pieces if p):
-            return False
-    return all(len(n.split()) >= 2 and all(w[:1].isupper() for w in n.split()) for n in names)
-
-
-def meta_authors(values: Iterable[str], site_keys: Iterable[str] = ()) -> list[str]:
-    """Names from author meta tags: profile URLs and image credits skipped, a leading or
-    trailing outlet name ("unocero - Alberto Ávila") dropped."""
-    site_keys = list(site_keys)
-    names: list[str] = []
-    for value in values:
-        value = clean_text(value)
-        if _URL_RE.match(value) or _CREDIT_RE.match(value.lstrip("(")):
-            continue
-        pieces = _PIECE_SEPARATOR_RE.split(value)
-        if len(pieces) > 1 and site_keys:
-            kept = [p for p in pieces if not is_site_name(p, site_keys)]
-            if kept and len(kept) < len(pieces):
-                value = " , ".join(kept)
-        names.extend(split_names(value))
-    return _unique(names)
-
 
 _BYLINE_SELECTORS = (
     ".//*[contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]",
@@ -272,8 +38,10 @@ _BYLINE_SELECTORS = (
     ".//*[contains(@class, 'author-name') or contains(@class, 'author__name')"
     " or contains(@class, 'authorName') or contains(@class, 'byline__name')"
     " or contains(@class, 'authorText') or contains(@class, 'author-text')]",
+    ".//*[@class[contains(concat(translate(normalize-space(.), '_', '-'), ' '), '-author ')]]",
     ".//*[contains(@class, 'byline') or contains(@id, 'byline')]",
     ".//address",
+    ".//*[contains(@itemtype, 'schema.org/Person')]",
 )
 _NAME_NODE = etree.XPath(".//*[@itemprop='name']")
 
@@ -281,13 +49,18 @@ _NAME_NODE = etree.XPath(".//*[@itemprop='name']")
 def _byline_names(element: Element) -> list[str]:
     name_node = _NAME_NODE(element)
     if name_node:
-        text = name_node[0].get("content") or element_text(name_node[0])
+        # `value` on pages saved by tools that rewrote their meta tags
+        text = (name_node[0].get("content") or name_node[0].get("value")
+                or element_text(name_node[0]) or element_text(element))
     else:
         text = element.get("content") or element_text(element)
     if not text:
         return []
+    label = next((element_text(child) for child in element if element_text(child)), "")
+    if label and text.startswith(label) and not BYLINE_PREFIX_RE.sub("", label + " ").strip():
+        text = text[len(label):]  # "<span>By</span>Travis Haney" reads "ByTravis Haney"
     # a byline line goes on with the outlet and the date: cut there before judging its length
-    text = _TAIL_RE.sub("", BYLINE_PREFIX_RE.sub("", clean_text(text)))
+    text = TAIL_RE.sub("", BYLINE_PREFIX_RE.sub("", clean_text(text)))
     if len(text) > 120:
         return []
     return split_names(text)
@@ -301,7 +74,8 @@ def _byline_names(element: Element) -> list[str]:
 _BYLINE_CANDIDATES = etree.XPath(
     "(.//*/@class[contains(., 'author') or contains(., 'byline')]"
     " | .//*/@id[contains(., 'byline')] | .//*/@itemprop[contains(., 'author')]"
-    " | .//*/@rel[. = 'author'])/.. | .//address")
+    " | .//*/@rel[. = 'author'] | .//*/@itemtype[contains(., 'schema.org/Person')])/.."
+    " | .//address")
 
 
 def _xml_words(value: str | None) -> list[str]:
@@ -318,13 +92,96 @@ _BYLINE_RULES: tuple[Callable[[Element], bool], ...] = (
     lambda element: element.get("rel") == "author",
     lambda element: "author" in _xml_words(element.get("class")),
     lambda element: any(name in (element.get("class") or "") for name in _NAME_CLASSES),
+    lambda element: any(word.endswith("-author") for word in _xml_words(
+        (element.get("class") or "").replace("_", "-"))),
     lambda element: "byline" in (element.get("class") or "") or "byline" in (
         element.get("id") or ""),
     lambda element: element.tag == "address",
+    lambda element: "schema.org/Person" in (element.get("itemtype") or ""),
 )
+_PERSON_RULE = _BYLINE_RULES[-1]
+_LABEL_END_RE = re.compile(r"(?:^|\s)(?:by|par|von|por|door|di|av|af|przez|text|texte|autor|"
+                           r"auteur|author)\s*:?\s*$", re.IGNORECASE)
 
 
-def html_authors(root: Element) -> list[str]:
+def _after_byline_label(element: Element) -> bool:
+    """Is the element preceded by a byline label ("Von <span>Name</span>")?"""
+    previous = element.getprevious()
+    if previous is not None:
+        before = previous.tail or ""
+    else:
+        parent = element.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return bool(_LABEL_END_RE.search(before))
+
+
+_LINKED_HEADINGS = etree.XPath(
+    ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5]//a/@href"
+    " | .//a[.//h1 or .//h2 or .//h3 or .//h4]/@href")
+
+
+def url_path(url: str) -> str:
+    """The path of a URL without scheme, host, query or trailing slash: a link to the page
+    itself ("http://" for "https://", a relative link) compares equal.
+
+    >>> url_path("https://www.example.com/2016/12/story/?utm=x") == url_path("/2016/12/story")
+    True
+    """
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return url
+    return path.rstrip("/")
+
+
+def _links_elsewhere(ancestor: Element, page_path: str | None) -> bool:
+    """Does a heading inside `ancestor` link to another page than the article's?"""
+    return any(url_path(href) != page_path for href in _LINKED_HEADINGS(ancestor))
+# the page's own headline: an <h1> that links nowhere, or the document's only <h1> (which may
+# link to the page itself or to the site's editor)
+_HEADLINE = etree.XPath(".//h1[(not(.//a[@href]) and not(ancestor::a[@href])) or count(//h1) = 1]")
+
+
+# a card holds a headline and a short description besides the byline (as the body finder's
+# teaser cards, `BodyFinder.teaser_cards`)
+_CARD_MAX_MORE_TEXT = 600
+
+
+def in_teaser_card(element: Element, page_url: str | None = None) -> bool:
+    """True when a byline belongs to a teaser card of another article: within three levels up,
+    in no more than 600 characters, a heading that links elsewhere (or a link around a heading),
+    and no `<h1>` that links nowhere (the article's own header has its headline there); or,
+    within six levels, a link holding much more than the byline (a card wrapped in a link)."""
+    own = len(element_text(element))
+    page_path = url_path(page_url) if page_url else None
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth >= 6 or ancestor.tag in ("body", "html", "main"):
+            return False
+        if ancestor.tag == "a" and ancestor.get("href") and \
+                len(element_text(ancestor)) > 2 * own + 20:
+            return True
+        if depth >= 3:
+            continue
+        if _HEADLINE(ancestor):
+            return False
+        size = len(text_content(ancestor))  # scripts included: fast, an upper bound
+        if size > own + _CARD_MAX_MORE_TEXT and (
+                size > 10 * _CARD_MAX_MORE_TEXT
+                or len(element_text(ancestor)) > own + _CARD_MAX_MORE_TEXT):
+            return False  # an article or a page section, not a card
+        if _links_elsewhere(ancestor, page_path):
+            return True
+        if ancestor.tag == "article":
+            return False
+    return False
+
+
+def in_other_box(element: Element, page_url: str | None = None) -> bool:
+    """A byline of other content: an aside, related box, footer or comments, or a teaser card."""
+    return in_other_content(element, strict=True) or in_teaser_card(element, page_url)
+
+
+def html_authors(root: Element, page_url: str | None = None) -> list[str]:
     """Names from the first byline markup of the article: itemprop/rel author, author/byline
     classes, <address>; co-authors are the matches next to it (same parent)."""
     candidates = _BYLINE_CANDIDATES(root)
@@ -338,15 +195,18 @@ def html_authors(root: Element) -> list[str]:
                 continue
             if first_parent is not None and element.getparent() is not first_parent:
                 continue
-            if first_parent is None and in_other_content(element):
+            if first_parent is None and (in_other_content(element)
+                                         or in_teaser_card(element, page_url)):
                 continue
+            if rule is _PERSON_RULE and not _after_byline_label(element):
+                continue  # people the text mentions are marked up too
             found = _byline_names(element)
             if found:
                 names.extend(found)
                 if first_parent is None:
                     first_parent = element.getparent()
         if names:
-            return _unique(names)[:10]
+            return unique_names(names)[:10]
     return []
 
 
@@ -357,17 +217,42 @@ _BYLINE_TEXT_RE = re.compile(
 )
 
 
-def text_byline_authors(paragraphs: Iterable[str]) -> list[str]:
-    """Names from a visible "By X and Y" line among the first short blocks of the page."""
-    for text in paragraphs:
+def text_byline_authors(elements: Iterable[Element], page_url: str | None = None) -> list[str]:
+    """Names from a visible "By X and Y" line among the first short blocks of the page.
+
+    Not a link's label ("By Position FB Transfers" in a menu), not a line in a box about other
+    content or in a teaser card, and only names that read as people: a sentence that starts
+    with "Por" ("Por lo mismo, Aravena perdió la paciencia...") is no byline.
+    """
+    for element in elements:
+        text = element_text(element)
         if len(text) > 150:
             continue
         match = _BYLINE_TEXT_RE.match(text)
-        if match:
-            names = split_names(match.group(1))
-            if names:
-                return names
+        if not match:
+            continue
+        if _link_label(element) or in_other_content(element) or in_teaser_card(element,
+                                                                                page_url):
+            continue
+        names = split_names(match.group(1))
+        if names and all(looks_like_person(n) or is_agency_like(n) for n in names):
+            return names
     return []
+
+
+def _link_label(element: Element) -> bool:
+    """Is this text a link's label (the element is, or sits in, a link that does not lead to
+    an author's page)?"""
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if depth > 3:
+            return False
+        if node.tag == "a":
+            return not _AUTHOR_HREF_RE.search(node.get("href") or "")
+    return False
+
+
+_AUTHOR_HREF_RE = re.compile(r"/(?:author|authors|autor|autoren|auteur|autores|profile|user|"
+                             r"users|people|staff|journalist|journalists)/", re.IGNORECASE)
 
 
 # links to the writer's page: "/author/jane-doe", "/autor/...", "/about/newsteam/..."; a
@@ -380,7 +265,7 @@ _AUTHOR_LINKS = etree.XPath(
     " or (contains(., '/profile/') and ../preceding-sibling::*[1][normalize-space(.)='By'])]/..")
 
 
-def author_link_names(root: Element) -> list[str]:
+def author_link_names(root: Element, page_url: str | None = None) -> list[str]:
     """Names of the first links to an author page and the author links beside them (same
     parent), when each reads as a person's name (two to four capitalised words)."""
     first_parent = None
@@ -388,7 +273,7 @@ def author_link_names(root: Element) -> list[str]:
     for link in _AUTHOR_LINKS(root)[:20]:
         if first_parent is not None and link.getparent() is not first_parent:
             continue
-        if first_parent is None and in_other_content(link):
+        if first_parent is None and (in_other_content(link) or in_teaser_card(link, page_url)):
             continue
         name = clean_name(element_text(link))
         if not name or not 2 <= len(name.split()) <= 4 or not all(
@@ -397,4 +282,4 @@ def author_link_names(root: Element) -> list[str]:
         names.append(name)
         if first_parent is None:
             first_parent = link.getparent()
-    return _unique(names)[:10]
+    return unique_names(names)[:10]

@@ -25,8 +25,23 @@ _OTHER_TAGS = frozenset({"aside", "nav", "footer"})
 _MAX_DEPTH = 8
 
 
-def in_other_content(element: Element) -> bool:
-    """True when an element sits in an aside, a related-articles box, a sidebar or comments."""
+# the words of `_OTHER_CONTENT_RE` that never name the article's own box: "widget", "teaser",
+# "aside" and "newsletter" also name an article's wrapper or its metadata block ("widget__body",
+# "teaser-small__metadata" around the byline of the article itself: issue 25, 2 eval pages)
+_OTHER_BOX_RE = re.compile(
+    r"(?:^|[\s_-])(?:related|recommended|recommendations|sidebar|comments?|commentaires?|"
+    r"trending|most-?read|popular|more-stories|more-articles|read-next|footer|outbrain|"
+    r"taboola)(?=$|[\s_-])",
+    re.IGNORECASE,
+)
+
+
+def in_other_content(element: Element, *, strict: bool = False) -> bool:
+    """True when an element sits in an aside, a related-articles box, a sidebar or comments.
+
+    `strict`: only by the names that never mark the article's own box (`_OTHER_BOX_RE`).
+    """
+    pattern = _OTHER_BOX_RE if strict else _OTHER_CONTENT_RE
     for depth, ancestor in enumerate(element.iterancestors()):
         tag = ancestor.tag
         if tag in ("body", "html", "main") or depth >= _MAX_DEPTH:
@@ -34,6 +49,6 @@ def in_other_content(element: Element) -> bool:
         if tag in _OTHER_TAGS:
             return True
         names = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
-        if names.strip() and _OTHER_CONTENT_RE.search(names):
+        if names.strip() and pattern.search(names):
             return True
     return False

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.dates.normalise import normalise_date
 from crawler.extract import authors as author_rules
+from crawler.extract import names as name_rules
 from crawler.extract.body import extract_body
 from crawler.extract.datefinder import RawDate, find_dates, has_clock_time, timed_dates
 from crawler.extract.document import decode_html, parse_html
@@ -53,6 +54,7 @@ _SUBTITLE_CLASS_RE = re.compile(
 )
 _ISO_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
 _HIDDEN_TEXT_TAGS = frozenset({"script", "style", "noscript", "template"})
+_LEADING_SEPARATOR_RE = re.compile(r"^[\s|\-–—:·•»/]+")
 _KICKER_CLASS_RE = re.compile(r"kicker|topline|overline|eyebrow|dachzeile|roofline", re.I)
 # A plausible article text is at least this long: short pages are hubs, galleries, videos.
 _MIN_ARTICLE_TEXT = 400
@@ -226,29 +228,77 @@ class ArticlePage:
             return None
 
     @cached_property
-    def _h1_texts(self) -> list[str]:
-        body = self._body_element
-        if body is None:
-            return []
-        return [text for text in (element_text(h) for h in body.iter("h1")) if text][:5]
-
-    @cached_property
-    def _h1_without_kickers(self) -> list[str]:
-        """The <h1> texts less a kicker child (`<span class="topline">`), when one has it."""
+    def _h1_elements(self) -> list[Element]:
+        """The page's `<h1>`s less those in a breadcrumb trail: the trail's last item is the
+        page's SEO headline, shown small, not its display headline. Issue 25: on wide, 4
+        pages of 4 sites put an `<h1>` there whose wording differs from the JSON-LD
+        headline: 3 truths are the JSON-LD headline, 1 the trail's (`og:title`); 3 more
+        trail `<h1>`s give the same title either way. Replacing the trail's `<h1>` with an
+        `<h2>` that words a metadata title broke 4 pages: not kept."""
         body = self._body_element
         if body is None:
             return []
         out = []
         for heading in body.iter("h1"):
-            parts = [child for child in heading
-                     if _KICKER_CLASS_RE.search(child.get("class") or "") and element_text(child)]
-            if parts:
-                out.append(clean_text(" ".join(element_text(child) for child in heading
-                                               if child not in parts)))
-        return [text for text in out if text]
+            if _in_breadcrumb(heading):
+                self._decide("title", f"<h1> of a breadcrumb trail left out: "
+                             f"{element_text(heading)[:80]!r}")
+                continue
+            out.append(heading)
+        return out
+
+    @cached_property
+    def _h1_texts(self) -> list[str]:
+        return [text for text in (element_text(h) for h in self._h1_elements) if text][:5]
+
+    @cached_property
+    def _h1_kicker_free(self) -> dict[str, str]:
+        """{<h1> text: the same less its kicker child (`<span class="topline">`)}, for the
+        `<h1>`s that have one; the headline may be the kicker's tail text."""
+        out = {}
+        for heading in self._h1_elements:
+            kickers = [child for child in heading
+                       if _KICKER_CLASS_RE.search(child.get("class") or "") and element_text(child)]
+            if not kickers:
+                continue
+            parts = [heading.text or ""]
+            for child in heading:
+                if child not in kickers:
+                    parts.append(element_text(child))
+                parts.append(child.tail or "")
+            text = _LEADING_SEPARATOR_RE.sub("", clean_text(" ".join(parts)))
+            if text:
+                out[element_text(heading)] = text
+        return out
+
+    @cached_property
+    def _h1_without_kickers(self) -> list[str]:
+        """The <h1> texts less a kicker child (`<span class="topline">`), when one has it."""
+        return list(self._h1_kicker_free.values())
+
+    @cached_property
+    def _kickers_apart(self) -> list[str]:
+        """Short texts shown just before an `<h1>` (a topic kicker set apart from the
+        headline: `<div class="keyword">Chronik</div><h1>...`), and the page's section."""
+        out = []
+        for heading in self._h1_elements:
+            previous = heading.getprevious()
+            if previous is not None and isinstance(previous.tag, str):
+                text = element_text(previous)
+                if text and len(text.split()) <= 5:
+                    out.append(text)
+        out += [t for t in (clean_text(as_text(self.jsonld.get("articleSection"))),
+                            self.meta.first("article:section")) if t]
+        return out
 
     @cached_property
     def title(self) -> str | None:
+        title = self._chosen_title
+        self._decide("title", f"{self._title_method()[0]}: {title!r}")
+        return title
+
+    @cached_property
+    def _chosen_title(self) -> str | None:
         site_names = [n for n in (self.meta.first("og:site_name", "application-name"),
                                   as_text(self.jsonld.get("publisher") or {})
                                   if isinstance(self.jsonld.get("publisher"), dict) else None)
@@ -262,6 +312,8 @@ class ArticlePage:
             jsonld=as_text(self.jsonld.get("headline")) or as_text(self.jsonld.get("name")),
             og=self.meta.first("og:title"), twitter=self.meta.first("twitter:title"),
             h1=self._h1_texts, h1_without_kickers=self._h1_without_kickers,
+            kicker_free=self._h1_kicker_free, kickers_apart=self._kickers_apart,
+            decide=lambda decision: self._decide("title", decision),
             html_title=html_title, selector=self._css_text("title"),
             site_names=site_names, host_label=self._host_label,
         )
@@ -307,41 +359,55 @@ class ArticlePage:
 
     @cached_property
     def authors(self) -> list[str]:
-        return self._authors_found[0]
+        names, method = self._authors_found
+        self._decide("authors", f"{method}: {names}")
+        return names
 
     @cached_property
     def _authors_found(self) -> tuple[list[str], str]:
-        """(names, method): the own rules, then trafilatura's names when it was asked anyway."""
+        """(names, method): the own rules, then trafilatura's byline rules, then author links;
+        the publisher never beside a person, never instead of a person the page credits."""
         names, method = self._own_authors()
-        people = [n for n in names if not author_rules.is_site_name(n, self._site_keys)]
+        names = self._without_site_words(names)
+        people = [n for n in names if not name_rules.is_site_name(
+            n, [*self._site_keys, *self._parent_keys])]
         if people and len(people) < len(names):
-            # the outlet listed beside its writer ("Sam Stein, The Huffington Post"): issue 14,
-            # wide authors 0.809 -> 0.810, dev unchanged
+            # the outlet or its parent company listed beside its writer ("Sam Stein, The
+            # Huffington Post", "Condé Nast" in an author meta tag): issue 14, wide authors
+            # 0.809 -> 0.810, issue 25 (parent company: copyright holder) 1 more page
+            self._decide("authors", f"publisher dropped beside a person: "
+                         f"{[n for n in names if n not in people]}")
             return people, method
         if names and not method.endswith("-organisation"):
             return names, method
-        if "_second_opinion" in self.__dict__:
-            # already computed for a weak body: its authors cost nothing more
-            candidates = self._second_opinion.authors
-        elif self.tree is not None:
+        if self.tree is not None:
             # issue 14: no own author on 78 of 427 dev + wide pages; trafilatura's byline
-            # XPaths lift author F1 on wide from 0.763 to 0.805 (dev unchanged), 2.8 ms a call
-            candidates = trafilatura_authors(self.tree)
+            # XPaths lift author F1 on wide from 0.763 to 0.805 (dev unchanged), 2.8 ms a call.
+            # Issue 25: never from a box about other content or a teaser card (a related
+            # article's writer, the staff list of a footer), and no longer the names of the
+            # body's second opinion (its own byline search reads those boxes too)
+            def skip(element: Element) -> bool:
+                if author_rules.in_other_box(element, self.url):
+                    self._decide("authors", f"second byline skipped in a card or another "
+                                 f"article's box: {element_text(element)[:60]!r}")
+                    return True
+                return False
+            candidates = trafilatura_authors(self.tree, skip=skip)
         else:
             candidates = []
-        found = [n for n in (author_rules.clean_name(a) for a in candidates)
-                 if n and not author_rules.is_site_name(n, self._site_keys)]
+        found = [n for n in (name_rules.clean_name(a) for a in candidates)
+                 if n and not name_rules.is_site_name(n, self._site_keys)]
         if names:
             # only the outlet was named: a second byline replaces it when it names people and
             # no outlet, agency or credit line (issue 14b: wide authors 0.810 -> 0.8xx)
-            if found and author_rules.all_people(candidates, found, self._site_keys):
-                return author_rules.unique_names(found), "trafilatura"
+            if found and name_rules.all_people(candidates, found, self._site_keys):
+                return name_rules.unique_names(found), "trafilatura"
             return names, method
         if found:
-            return author_rules.unique_names(found), "trafilatura"
+            return name_rules.unique_names(found), "trafilatura"
         body = self._body_element
-        linked = author_rules.author_link_names(body) if body is not None else []
-        found = [n for n in linked if not author_rules.is_site_name(n, self._site_keys)]
+        linked = author_rules.author_link_names(body, self.url) if body is not None else []
+        found = [n for n in linked if not name_rules.is_site_name(n, self._site_keys)]
         if found:
             # issue 14b: a link to the writer's page is the byline on pages with no byline
             # markup; wide authors 0.838 -> 0.8xx, dev unchanged
@@ -353,40 +419,97 @@ class ArticlePage:
         if selected:
             names: list[str] = []
             for element in selected:
-                names.extend(author_rules.split_names(element_text(element)))
+                names.extend(name_rules.split_names(element_text(element)))
             if names:
                 return names, "css"
-        people, organisations = author_rules.jsonld_people_and_organisations(
+        people, organisations = name_rules.jsonld_people_and_organisations(
             self.jsonld.get("author") or self.jsonld.get("creator"), self.jsonld.resolve)
+        # an Organization author that is not the publisher is an agency, credited beside the
+        # people ("Deutsche Presse-Agentur" and a desk): issue 25
+        agencies = [o for o in organisations if not name_rules.is_site_name(o, self._site_keys)]
         if people and not self._all_site_names(people):
-            return people, "jsonld"
+            if agencies:
+                self._decide("authors", f"JSON-LD Organization not the publisher, an agency: "
+                             f"{agencies}")
+            return name_rules.unique_names([*people, *agencies]), "jsonld"
         if people:
             # the outlet's name as a person: a byline on the page may name the writer
             return self._byline_or(people, "jsonld", "jsonld-organisation")
+        if agencies:
+            self._decide("authors", f"JSON-LD Organization not the publisher, an agency: "
+                         f"{agencies}")
+            return agencies, "jsonld-organisation"
         if organisations:
             # the publisher named as author: a byline on the page may still name the person
-            body = self._body_element
-            bylines = author_rules.html_authors(body) if body is not None else []
-            keys = {o.casefold() for o in organisations}
-            if bylines and not any(b.casefold() in keys for b in bylines):
-                return bylines, "html-byline"
-            return organisations, "jsonld-organisation"
-        found = author_rules.meta_authors(site_keys=self._site_keys, values=self.meta.all(
+            self._decide("authors", f"JSON-LD author is the publisher: {organisations}")
+            return self._byline_or(organisations, "jsonld", "jsonld-organisation")
+        values = self.meta.all(
             "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
-            "sailthru.author", "byl", "twitter:data1" if self.meta.first("twitter:label1",
-                                                                         ) else "_"))
+            "sailthru.author", "byl", "cxenseparse:author",
+            "twitter:data1" if self.meta.first("twitter:label1") else "_")
+        found = name_rules.meta_authors(site_keys=self._site_keys, values=values)
         if found and self._all_site_names(found):
             return self._byline_or(found, "meta", "meta-organisation")
+        if found and name_rules.has_credits(values):
+            # "Name at Model Agency, Name for Brand, Name using Product": the credits of a photo
+            # shoot, not a byline; the visible byline says who wrote (issue 25)
+            body = self._body_element
+            bylines = author_rules.html_authors(body, self.url) if body is not None else []
+            keys = {n.casefold() for n in found}
+            if bylines and all(b.casefold() in keys for b in bylines):
+                self._decide("authors", f"author meta tag lists credits: the visible byline "
+                             f"{bylines} instead of {found}")
+                return bylines, "html-byline"
         if found:
             return found, "meta"
         body = self._body_element
         if body is None:
             return [], "none"
-        found = author_rules.html_authors(body)
+        found = author_rules.html_authors(body, self.url)
         if found:
             return found, "html-byline"
-        found = author_rules.text_byline_authors(self._short_texts())
+        found = author_rules.text_byline_authors(self._short_blocks(), self.url)
         return found, "text-byline" if found else "none"
+
+    def _decide(self, field: str, decision: str) -> None:
+        """Record one extraction decision for `evidence()` (`newscrawl extract --debug`)."""
+        self.__dict__.setdefault("_decisions", {}).setdefault(field, []).append(decision)
+
+    def evidence(self) -> dict[str, list[str]]:
+        """The decisions the title and byline rules took on this page, per field, in order."""
+        _ = self.title, self.authors
+        return {field: list(steps) for field, steps in self.__dict__.get("_decisions", {}).items()}
+
+    @cached_property
+    def publisher(self) -> str | None:
+        """The outlet that publishes the page, as the page names it: JSON-LD publisher,
+        og:site_name, a publisher meta tag, application-name. Never an author (issue 25)."""
+        publisher = self.jsonld.get("publisher")
+        if isinstance(publisher, list):
+            publisher = next((p for p in publisher if isinstance(p, dict)), None)
+        name = clean_text(as_text(publisher.get("name"))) if isinstance(publisher, dict) else ""
+        return name or self.meta.first("og:site_name", "publisher", "dc.publisher",
+                                       "application-name") or None
+
+    @cached_property
+    def _parent_keys(self) -> list[str]:
+        """The company that owns the outlet, as the copyright line names it ("Copyright (c)
+        Condé Nast 2022"): dropped beside a person only (a blog's copyright holder is its
+        writer)."""
+        holders = [_COPYRIGHT_RE.sub(" ", value) for value in self.meta.all("copyright",
+                                                                            "dcterms.rights")]
+        return [k for k in (name_rules.site_key(h) for h in holders) if len(k) >= 3]
+
+    def _without_site_words(self, names: list[str]) -> list[str]:
+        """A name with the outlet's name glued to it ("Adam Aaronson PhillyVoice") loses it."""
+        out = []
+        for name in names:
+            words = name.split()
+            if len(words) >= 3 and name_rules.site_key(words[-1]) in self._site_keys:
+                self._decide("authors", f"outlet cut from the name: {name!r}")
+                name = " ".join(words[:-1])
+            out.append(name)
+        return out
 
     @cached_property
     def _site_keys(self) -> list[str]:
@@ -400,28 +523,36 @@ class ArticlePage:
         except ValueError:
             host = ""
         names.append(host)
-        keys = [author_rules.site_key(n) for n in names if n]
+        keys = [name_rules.site_key(n) for n in names if n]
         # "LN - Lübecker Nachrichten": each part names the site
         for name in names:
             if name and " - " in name:
-                keys.extend(author_rules.site_key(part) for part in name.split(" - "))
+                keys.extend(name_rules.site_key(part) for part in name.split(" - "))
         return [k for k in keys if k]
 
     def _all_site_names(self, names: list[str]) -> bool:
-        return all(author_rules.is_site_name(n, self._site_keys) for n in names)
+        return all(name_rules.is_site_name(n, self._site_keys) for n in names)
 
     def _byline_or(self, names: list[str], method: str, fallback_method: str) -> tuple[
             list[str], str]:
         """A visible byline naming someone else than the outlet, else the outlet's names."""
         body = self._body_element
-        bylines = author_rules.html_authors(body) if body is not None else []
-        # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line
-        if bylines and not any(author_rules.is_site_name(b, self._site_keys) for b in bylines):
+        bylines = author_rules.html_authors(body, self.url) if body is not None else []
+        # a byline that names the outlet too ("red, ORF.at/Agenturen") is a credit line, and
+        # an editor's initials ("amw") say less than the outlet's name: only people, desks
+        # ("La rédaction") and agencies ("EFE") replace it
+        if bylines and not any(name_rules.is_site_name(b, self._site_keys) for b in bylines) \
+                and any(name_rules.looks_like_person(b) or name_rules.is_desk(b) or (
+                    b.isupper() and name_rules.is_agency_like(b)) for b in bylines):
+            self._decide("authors", f"the publisher {names} gives way to the visible byline "
+                         f"{bylines}")
             return bylines, "html-byline"
+        self._decide("authors", f"the publisher is the only credit on the page: kept {names} "
+                     f"(the page names no person, desk or agency)")
         return names, fallback_method if fallback_method else method
 
-    def _short_texts(self, limit: int = 3000) -> list[str]:
-        """Texts of small elements in document order (bylines, date lines)."""
+    def _short_blocks(self, limit: int = 3000) -> list[Element]:
+        """Small elements in document order (bylines, date lines)."""
         body = self._body_element
         if body is None:
             return []
@@ -431,7 +562,7 @@ class ArticlePage:
                 break
             text = element.text
             if text and 4 < len(text.strip()) < 150:
-                out.append(element_text(element))
+                out.append(element)
         return out
 
     @cached_property
@@ -662,7 +793,7 @@ class ArticlePage:
         }
 
     def _title_method(self) -> tuple[str, float]:
-        title = self.title
+        title = self._chosen_title
         if not title:
             return "none", 0.0
         if self._css_text("title"):
@@ -710,16 +841,32 @@ class ArticlePage:
             "tags": list(self.tags),
             "language": self.language,
             "body": body,
+            "publisher": self.publisher,
             "image_url": self.image_url,
             "fetched_at": self.fetched_at,
             "extraction": self.extraction(),
         }
 
 
+# "Copyright (c) Condé Nast 2022", "© 2024 Example Media. All rights reserved."
+_COPYRIGHT_RE = re.compile(r"copyright|\(c\)|©|\ball rights reserved\b|\d{4}|[.,]", re.I)
 _AUTHOR_CONFIDENCE = {"css": 1.0, "jsonld": 0.9, "meta": 0.8, "html-byline": 0.7,
                       "jsonld-organisation": 0.6, "meta-organisation": 0.6, "text-byline": 0.5,
                       "author-link": 0.5,
                       "trafilatura": 0.5}
+
+
+def _in_breadcrumb(element: Element, depth: int = 4) -> bool:
+    """Is the element an item of a breadcrumb trail (an attribute of it or of one of its
+    `depth` nearest ancestors names a breadcrumb or a list item of one)?"""
+    for level, node in enumerate((element, *element.iterancestors())):
+        if level > depth or node.tag in ("body", "main", "article"):
+            return False
+        for key, value in node.items():
+            if "breadcrumb" in key.lower() or "breadcrumb" in value.lower() or \
+                    value == "itemListElement":
+                return True
+    return False
 
 
 @lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from crawler.extract.text import clean_text, normalise_for_compare
 
@@ -36,7 +36,7 @@ def _names_host(text: str, host_label: str) -> bool:
 
 
 def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[str] = (),
-                    host_label: str = "") -> str:
+                    host_label: str = "", sections: Iterable[str] = ()) -> str:
     """Drop a leading or trailing " | Site" part when the rest matches a reference title.
 
     >>> strip_site_name("Big news today | Example Times", ["Big news today"])
@@ -47,6 +47,7 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
     title = clean_text(title)
     references = [r for r in references if r]
     names = [normalise_for_compare(n) for n in site_names if n]
+    title = strip_named_edges(title, names, host_label, sections)
     pieces = _SEPARATOR_RE.split(title)
     if len(pieces) < 2:
         return title
@@ -73,6 +74,80 @@ def strip_site_name(title: str, references: Iterable[str], site_names: Iterable[
         if names and normalise_for_compare(head) in names:
             return rest
     return title
+
+
+# any run of separator characters, spaced or not: "Headline_Section_Site", "見出し｜サイト",
+# "Headline：サイト", "Headline-Site"
+_EDGE_SEPARATOR_RE = re.compile(r"\s*[|｜:：_/»~·•–—\-]+\s*")
+
+
+def strip_named_edges(title: str, names: Iterable[str], host_label: str = "",
+                      sections: Iterable[str] = ()) -> str:
+    """Drop the site's name from either end of a title whatever separates it (a full-width
+    bar or colon, underscores, a hyphen without spaces), only when that end is exactly the
+    site's name (`og:site_name`, the JSON-LD publisher) or names the host; up to three times.
+    A section label of the page (`sections`) goes too when it stood before the site's name
+    ("Headline_Section_Site").
+
+    >>> strip_named_edges("Un titre_Actualités_LeSite", ["lesite"])
+    'Un titre_Actualités'
+    >>> strip_named_edges("Un titre_Actualités_LeSite", ["lesite"], sections=["actualités"])
+    'Un titre'
+    >>> strip_named_edges("新しい発表｜ガジェット通信", ["ガジェット通信"])
+    '新しい発表'
+    >>> strip_named_edges("Covid-19 cases rise", ["19 cases rise"])
+    'Covid-19 cases rise'
+    """
+    keys = {n for n in names if n}
+    if not keys and not host_label:
+        return title
+    section_keys = {normalise_for_compare(n) for n in sections if n}
+    site_cut = False
+
+    def is_name(part: str) -> bool:
+        key = normalise_for_compare(part)
+        if site_cut and key in section_keys:
+            return True
+        return bool(key) and (key in keys or (bool(host_label) and _names_host(part, host_label)
+                                              and len(key.split()) <= 3))
+
+    for _ in range(3):
+        matches = [m for m in _EDGE_SEPARATOR_RE.finditer(title)
+                   if m.start() > 0 and m.end() < len(title)]
+        if not matches:
+            break
+        last, first = matches[-1], matches[0]
+        rest_after_tail, rest_after_head = title[:last.start()], title[first.end():]
+        if is_name(title[last.end():]) and _substantial(rest_after_tail) and \
+                not _inside_word(title, last):
+            title = rest_after_tail.strip()
+            site_cut = True
+        elif is_name(title[:first.start()]) and _substantial(rest_after_head) and \
+                not _inside_word(title, first):
+            title = rest_after_head.strip()
+            site_cut = True
+        else:
+            break
+    return title
+
+
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _substantial(rest: str) -> bool:
+    """Enough left for a headline: two words, or four characters of CJK text."""
+    rest = rest.strip()
+    return len(rest.split()) >= 2 or (len(rest) >= 4 and bool(_CJK_RE.search(rest)))
+
+
+def _inside_word(title: str, match: re.Match[str]) -> bool:
+    """A lone hyphen between two lower-case letters joins a word ("e-mail"), it separates
+    nothing; between a word and a capitalised name it may ("Headline-Site")."""
+    text = match.group(0)
+    if text != "-":
+        return False
+    after = title[match.end():match.end() + 1]
+    return not after.isupper()
 
 
 def _without_kicker(heading: str, metadata: list[str]) -> str:
@@ -104,6 +179,30 @@ def _as_written(heading: str, metadata: list[str]) -> str:
                 len(meta_title) >= len(heading) - 1:
             return meta_title
     return heading
+
+
+# a separator between a kicker and the rest of a title
+_KICKED_RE = re.compile(r"\S\s*[:|\-–—·•»]\s+\S")
+
+
+def _topic_prefix(title: str, heading: str) -> str | None:
+    """The text before `heading` in `title` when the two are joined by a separator
+    ("Chronik" for "Chronik: Lotte Tobisch ist tot" and "Lotte Tobisch ist tot").
+
+    >>> _topic_prefix("Chronik: Lotte Tobisch ist tot", "Lotte Tobisch ist tot")
+    'Chronik'
+    >>> _topic_prefix("Lotte Tobisch ist tot", "Lotte Tobisch ist tot") is None
+    True
+    """
+    match = _PREFIX_SEPARATOR_RE.match(title)
+    if not match:
+        return None
+    if normalise_for_compare(title[match.end():]) != normalise_for_compare(heading):
+        return None
+    return match.group("topic").strip()
+
+
+_PREFIX_SEPARATOR_RE = re.compile(r"^(?P<topic>[^:|｜：\-–—]{1,60}?)\s*[:|｜：\-–—]\s+")
 
 
 def _content_words(text: str) -> set[str]:
@@ -145,14 +244,22 @@ def _display_headline(headings: list[str], social: list[str], site_names: Iterab
 def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1: list[str],
                  html_title: str | None, selector: str | None = None,
                  site_names: Iterable[str] = (), host_label: str = "",
-                 h1_without_kickers: Iterable[str] = ()) -> str | None:
+                 h1_without_kickers: Iterable[str] = (),
+                 kicker_free: Mapping[str, str] | None = None,
+                 kickers_apart: Iterable[str] = (),
+                 decide: Callable[[str], None] | None = None) -> str | None:
     """The article headline, or None when the page offers nothing.
 
     `h1_without_kickers`: the <h1> texts less a kicker child (`<span class="topline">`), for
-    an <h1> taken as the display headline.
+    an <h1> taken as the display headline; `kicker_free` maps an <h1> text to that text;
+    `kickers_apart`: short texts the page shows before its <h1> and its section label, the
+    evidence that a "Topic: " before the metadata headline is a kicker; `decide` records
+    each decision (`ArticlePage.evidence()`).
     """
     if selector:
         return clean_text(selector) or None
+    note = decide or (lambda decision: None)
+    kicker_free = kicker_free or {}
     metadata = [clean_text(t) for t in (jsonld, og, twitter, html_title) if t and clean_text(t)]
     headings = [clean_text(h) for h in h1 if clean_text(h)]
     site_names = list(site_names)
@@ -161,17 +268,32 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
         for candidate in metadata:
             if _similar(heading, candidate) >= 0.9 or _similar(
                     heading, strip_site_name(candidate, [heading], site_names)) >= 0.9:
-                return _without_kicker(heading, metadata)
+                chosen = _without_kicker(heading, metadata)
+                bare = kicker_free.get(heading)
+                if bare and chosen == heading and _KICKED_RE.search(candidate):
+                    # the <h1> marks its kicker as such, and the metadata writes it as a prefix:
+                    # the headline is the rest (issue 25)
+                    note(f"kicker child of the <h1> left out: {heading!r} -> {bare!r}")
+                    return bare
+                return chosen
     # an <h1> that is only part of the metadata headline: the page shows a kicker
     # ("Topic: headline") or a second line apart, and the metadata has the whole headline
+    kickers_apart = list(kickers_apart)
+    apart = {normalise_for_compare(k) for k in kickers_apart if k}
     for heading in headings:
         key = normalise_for_compare(heading)
         for meta_title in (jsonld, og, twitter):
             text = clean_text(meta_title)
             if key and text and key in normalise_for_compare(text) and \
                     len(heading) >= 0.4 * len(text):
-                return strip_site_name(text, [m for m in metadata if m != text], site_names,
-                                       host_label)
+                whole = strip_site_name(text, [m for m in metadata if m != text], site_names,
+                                        host_label, kickers_apart)
+                prefix = _topic_prefix(whole, heading)
+                if prefix and normalise_for_compare(prefix) in apart:
+                    # "Chronik: headline" where the page shows "Chronik" apart (issue 25)
+                    note(f"topic {prefix!r} shown apart from the <h1>: the <h1> {heading!r}")
+                    return heading
+                return whole
     references = [t for t in metadata]
     display = _display_headline(headings, [clean_text(t) for t in (jsonld, og, twitter) if t],
                                 site_names, host_label)
@@ -180,12 +302,12 @@ def choose_title(*, jsonld: str | None, og: str | None, twitter: str | None, h1:
         return next((clean_text(h) for h in h1_without_kickers if clean_text(h)), display)
     if jsonld and clean_text(jsonld):
         return strip_site_name(jsonld, [r for r in references if r != clean_text(jsonld)],
-                               site_names, host_label)
+                               site_names, host_label, kickers_apart)
     for other in (og, twitter, html_title):
         text = clean_text(other)
         if text:
             others = [r for r in references if r != text] + headings
-            return strip_site_name(text, others, site_names, host_label)
+            return strip_site_name(text, others, site_names, host_label, kickers_apart)
     if headings:
         return headings[0]
     return None
