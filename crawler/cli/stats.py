@@ -228,7 +228,10 @@ def health_summaries(runs: RunStore, settings: Any) -> list[dict[str, Any]]:
     thresholds = DriftThresholds(min_articles=settings.getint("HEALTH_MIN_ARTICLES"),
                                  drift_points=settings.getfloat("HEALTH_DRIFT_POINTS"),
                                  baseline_runs=settings.getint("HEALTH_BASELINE_RUNS"))
-    return [source_health(spider, runs.history(spider, min_health_articles=thresholds.min_articles),
+    # the window a crawl judges its drift in (crawler.extensions.runs), from now
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.getfloat("HEALTH_BASELINE_DAYS"))
+    return [source_health(spider, runs.history(spider, since=since,
+                                               min_health_articles=thresholds.min_articles),
                           thresholds) for spider in runs.spiders()]
 
 
