@@ -142,3 +142,15 @@ def test_metrics_for_node_exporter_name_the_drift(run_newscrawl, database, tmp_p
     assert written.returncode == 0, written.stderr
     assert "newscrawl_drifting_fields" in textfile.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("newscrawl.prom")] == ["newscrawl.prom"]
+
+
+def test_stats_health_judges_only_the_baseline_window(run_newscrawl, database):
+    """The drifted run is an hour old: outside a 30-minute HEALTH_BASELINE_DAYS it is not the
+    latest judged run any more, as a crawl would not count it either."""
+    fill(database)
+    inside = run_newscrawl("stats", "--health", "--fail-on-drift")
+    assert inside.returncode == 3, inside.stdout + inside.stderr
+    outside = run_newscrawl("stats", "--health", "--fail-on-drift",
+                            env={"HEALTH_BASELINE_DAYS": str(0.5 / 24)})
+    assert outside.returncode == 0, outside.stdout + outside.stderr
+    assert "DRIFT" not in outside.stdout

@@ -228,11 +228,19 @@ def health_summaries(runs: RunStore, settings: Any) -> list[dict[str, Any]]:
     thresholds = DriftThresholds(min_articles=settings.getint("HEALTH_MIN_ARTICLES"),
                                  drift_points=settings.getfloat("HEALTH_DRIFT_POINTS"),
                                  baseline_runs=settings.getint("HEALTH_BASELINE_RUNS"))
-    # the window a crawl judges its drift in (crawler.extensions.runs), from now
+    # the window a crawl judges its drift in (crawler.extensions.runs), from now; a record of an
+    # older schema without `started_at` is kept, to be named as not judged
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.getfloat("HEALTH_BASELINE_DAYS"))
-    return [source_health(spider, runs.history(spider, since=since,
-                                               min_health_articles=thresholds.min_articles),
-                          thresholds) for spider in runs.spiders()]
+    return [source_health(spider, [record for record in runs.history(
+        spider, min_health_articles=thresholds.min_articles) if _within(record, since)],
+        thresholds) for spider in runs.spiders()]
+
+
+def _within(record: Mapping[str, Any], since: dt.datetime) -> bool:
+    started = record.get("started_at")
+    if not isinstance(started, dt.datetime):
+        return True
+    return (started if started.tzinfo else started.replace(tzinfo=dt.UTC)) >= since
 
 
 def run_health(args: argparse.Namespace) -> int:
