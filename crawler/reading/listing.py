@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from crawler.extract import ArticlePage
 from crawler.links.kinds import Kind
 from crawler.links.urls import canonical_url, classify_link, on_domains, path_and_query
+from crawler.reading.teasers import teaser_dates
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
@@ -92,6 +93,7 @@ class ListingLinks:
     sections: list[str] = field(default_factory=list)
     next_page: str | None = None
     rejected: int = 0  # off-site, unusable or unclassified links
+    dates: dict[str, str] = field(default_factory=dict)  # article URL: its teaser's raw date
 
 
 class SectionPage:
@@ -107,8 +109,12 @@ class SectionPage:
         hrefs = self.selector.xpath("//a/@href").getall()
         result = ListingLinks()
         seen: set[str] = set()
-        for url in self._absolute(hrefs):
+        article_hrefs: dict[str, str] = {}  # href as written: its article URL
+        article_urls: set[str] = set()
+        for href, url in self._resolved(hrefs):
             if url in seen:
+                if url in article_urls:
+                    article_hrefs[href.strip()] = url
                 continue
             seen.add(url)
             kind = classify_link(
@@ -119,11 +125,15 @@ class SectionPage:
             )
             if kind is Kind.ARTICLE:
                 result.articles.append(url)
+                article_urls.add(url)
+                article_hrefs[href.strip()] = url
             elif kind is Kind.LISTING:
                 result.sections.append(url)
             else:
                 result.rejected += 1
         result.next_page = self.next_page()
+        dates = teaser_dates(self.selector.root, article_hrefs.__contains__)
+        result.dates = {article_hrefs[href]: raw for href, raw in dates.items()}
         return result
 
     def next_page(self) -> str | None:
@@ -145,11 +155,15 @@ class SectionPage:
         return None
 
     def _absolute(self, hrefs: Iterable[str]) -> Iterable[str]:
+        for _href, url in self._resolved(hrefs):
+            yield url
+
+    def _resolved(self, hrefs: Iterable[str]) -> Iterable[tuple[str, str]]:
         origin = urljoin(self.url, "/")
         for href in hrefs:
             url = resolve_link(self.url, href, self.site.domains, origin=origin)
             if url is not None:
-                yield url
+                yield href, url
 
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
