@@ -10,9 +10,9 @@ import pickle
 from lxml import html
 from parsel import Selector
 
-from crawler.reading.listing import SectionPage
+from crawler.reading.listing import SectionPage, page_links
 from crawler.reading.reader import PageJob, read_page
-from crawler.reading.teasers import parse_listing_dates, teaser_dates
+from crawler.reading.teasers import date_elements, parse_listing_dates, teaser_dates
 
 FETCHED = dt.datetime(2026, 12, 8, 12, 0, tzinfo=dt.UTC)
 
@@ -22,7 +22,8 @@ LISTING = """<html><body><header><a href="/">Home</a><time datetime="2026-12-08"
  <h2><a href="/2026/12/01/one-two-three/">One</a></h2>
  <time class="published" datetime="2026-12-01T08:00:00+01:00">1 Dec</time>
  <time class="updated" datetime="2026-12-05T10:30:00+01:00">updated 5 Dec</time></article>
-<ul><li><a href="/2026/12/02/four-five-six/">Two</a> <span class="meta"><time
+<ul><li><a href="/2026/12/02/four-five-six/">Two</a> <a href="/2026/12/02/four-five-six/#c">3
+ comments</a> <span class="meta"><time
  datetime="2026-12-02T09:00:00Z">2 Dec</time></span></li></ul>
 <div class="pair"><a href="/2026/12/03/seven-eight-nine/">Three</a>
  <a href="/2026/12/03/ten-eleven-twelve/">Four</a><time datetime="2026-12-03">3 Dec</time></div>
@@ -44,7 +45,7 @@ EIGHT = "https://h.test/2026/12/07/twenty-two-three/"
 
 
 def test_each_teaser_shape_gives_its_link_a_date_updated_first():
-    dates = teaser_dates(html.fromstring(LISTING), lambda href: "/2026/" in href)
+    dates = teaser_dates(date_elements(html.fromstring(LISTING)), lambda href: "/2026/" in href)
     assert dates == {
         "/2026/12/01/one-two-three/": "2026-12-05T10:30:00+01:00",  # updated beats published
         "/2026/12/02/four-five-six/": "2026-12-02T09:00:00Z",  # <time> in a span in an <li>
@@ -54,9 +55,17 @@ def test_each_teaser_shape_gives_its_link_a_date_updated_first():
     }
     # two article links in one container: no date for either; a link with no teaser: none
     # every link counts as an article link when no judge is given: the tag link then too
-    assert "/2026/12/07/twenty-two-three/" not in teaser_dates(html.fromstring(LISTING))
-    assert teaser_dates(None) == {}
-    assert teaser_dates(html.fromstring("<p>no links <time datetime='2026-01-01'></time></p>")) == {}
+    assert "/2026/12/07/twenty-two-three/" not in teaser_dates(date_elements(html.fromstring(LISTING)))
+    assert teaser_dates(date_elements(None)) == {}
+    lone = html.fromstring("<p>no links <time datetime='2026-01-01'></time></p>")
+    assert teaser_dates(date_elements(lone)) == {}
+
+
+def test_page_links_collects_the_date_elements_in_its_walk_and_the_same_links():
+    root = html.fromstring(LISTING)
+    collected: list = []
+    assert page_links(root, dates=collected) == page_links(root)
+    assert collected == date_elements(root) and len(collected) == 10  # 8 time, 2 meta
 
 
 def test_the_reader_returns_parsed_utc_dates_and_drops_broken_ones():

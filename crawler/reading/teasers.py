@@ -11,14 +11,15 @@ holds any article link holds exactly one (its image link and its title link to t
 count once); a date beside several article links, or outside any teaser, belongs to none.
 An "updated" date (class or itemprop containing updated / modified) wins over the others.
 
-Cost: one C-level walk of the tree for `time` and `meta` elements, then, for each date, its
-ancestors up to the first holding an article link (no parsel object, no XPath).
+Cost: no walk of its own in the `news` reader (`page_links` collects the `time` and microdata
+elements in its walk of the anchors), then, for each date, its teaser's subtree (no parsel
+object, no XPath).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from crawler.dates.normalise import normalise_date
@@ -26,12 +27,14 @@ from crawler.dates.normalise import normalise_date
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
 
-__all__ = ["parse_listing_dates", "teaser_dates"]
+__all__ = ["date_elements", "parse_listing_dates", "teaser_dates"]
 
 _DATE_PROPS = ("datepublished", "datemodified", "dateupdated", "datecreated")
 _UPDATED = ("updated", "modified")
 # elements a teaser is never smaller than: past them, the date is the page's, not a link's
 _PAGE_LEVEL = frozenset({"body", "html", "main", "head"})
+# a teaser's date sits at most this many levels below the element that holds its link
+_MAX_CLIMB = 5
 
 
 def _date_of(element: Element) -> tuple[str, bool] | None:
@@ -49,43 +52,64 @@ def _date_of(element: Element) -> tuple[str, bool] | None:
     return raw.strip(), any(word in marks for word in _UPDATED)
 
 
-def _link_of(element: Element, is_article: Callable[[str], bool] | None) -> str | None:
-    """The one article href of the smallest ancestor of `element` that holds any (None when
-    that ancestor holds several, or when none does below the page level)."""
-    for ancestor in element.iterancestors():
-        if not isinstance(ancestor.tag, str) or ancestor.tag in _PAGE_LEVEL:
+def _link_of(element: Element, key_of: Callable[[str], str | None]) -> str | None:
+    """The one article link (its key) of the smallest ancestor of `element` that holds any
+    (None when that ancestor holds several, or when none does within `_MAX_CLIMB` levels below
+    the page level). Each level reads only the subtrees the level below did not: the cost is
+    the size of the teaser, not its depth times its size."""
+    found: str | None = None
+    below = element
+    for level, ancestor in enumerate(element.iterancestors()):
+        if level >= _MAX_CLIMB or not isinstance(ancestor.tag, str) or ancestor.tag in _PAGE_LEVEL:
             return None
-        found: str | None = None
-        for anchor in ancestor.iter("a"):
+        anchors = [ancestor] if ancestor.tag == "a" else []  # a date inside the link itself
+        for child in ancestor:
+            if child is not below:
+                anchors.extend(child.iter("a"))
+        for anchor in anchors:
             href = anchor.get("href")
-            if not href:
-                continue
-            href = href.strip()
-            key = href.split("#", 1)[0]
-            if not key or (is_article is not None and not is_article(href)):
+            key = key_of(href) if href else None
+            if key is None:
                 continue
             if found is None:
-                found = href
-            elif found.split("#", 1)[0] != key:
+                found = key
+            elif found != key:
                 return None  # several article links: whose date is it?
         if found is not None:
             return found
+        below = ancestor
     return None
 
 
-def teaser_dates(root: Element | None,
-                 is_article: Callable[[str], bool] | None = None) -> dict[str, str]:
-    """For each article link (its href as written) whose teaser carries a date, the raw date:
-    an updated one when the teaser marks one, else the first other. `is_article(href)` says
-    which links count as article links (None: every link with an href)."""
+def date_elements(root: Element | None) -> list[Element]:
+    """The elements of a tree that may carry a teaser's date (`page_links` collects the same
+    in its walk)."""
     if root is None:
-        return {}
+        return []
+    return [e for e in root.iter("time", "meta") if e.tag == "time" or e.get("itemprop")]
+
+
+def teaser_dates(elements: Iterable[Element],
+                 is_article: Callable[[str], bool] | None = None) -> dict[str, str]:
+    """For each article link (its href, stripped, without its fragment) whose teaser carries a
+    date, the raw date:
+    an updated one when the teaser marks one, else the first other. `elements`: the `time` and
+    microdata elements of the page (`date_elements`, or those `page_links` collected);
+    `is_article(key)` says which links count as article links (None: every link)."""
     found: dict[str, tuple[str | None, str | None]] = {}  # href: (updated, other)
-    for element in root.iter("time", "meta"):
+    keys: dict[str, str | None] = {}  # href as written: its key if an article link, else None
+
+    def key_of(href: str) -> str | None:
+        if href not in keys:
+            key = href.strip().split("#", 1)[0]  # its image and its comments count once
+            keys[href] = key if key and (is_article is None or is_article(key)) else None
+        return keys[href]
+
+    for element in elements:
         date = _date_of(element)
         if date is None:
             continue
-        href = _link_of(element, is_article)
+        href = _link_of(element, key_of)
         if href is None:
             continue
         raw, updated = date
