@@ -6,16 +6,19 @@ teasers print the edit's date (`<time class="updated">`), and that alone gets th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from crawler.devserver import StaticSite
-from tests.conftest import ROOT, crawl_env
+from tests.conftest import FIXTURES, ROOT, crawl_env
 from tests.season import SeasonSite, crawl_news
 
 pytestmark = pytest.mark.slow
+EXPECTED = json.loads((FIXTURES / "demo_site" / "expected.json").read_text())
 
 
 def test_a_teasers_updated_date_gets_the_edited_article_fetched_again(tmp_path, mongo_uri,
@@ -49,3 +52,39 @@ def test_a_teasers_updated_date_gets_the_edited_article_fetched_again(tmp_path, 
 
         quiet = run()  # the same updated dates again: older than the fetch that stored them
         assert quiet.article_downloads == 0, quiet
+
+
+def test_a_catalogue_sites_section_card_with_an_updated_time_gets_the_edit_fetched(
+        site_copy, run_scrapy, database):
+    """The same with a catalogue spider (the demo site's section page, `SectionPage`): a card's
+    `<time class="updated">`, in the site's zone, is the only signal of an edited article."""
+    site, root = site_copy
+    slug = "openai-devoile-gpt-4-turbo-et-baisse-ses-prix"
+    first = run_scrapy("crawl", "fixture_fr", "-a", "sources=sections", site=site)
+    assert first.returncode == 0, first.stderr[-2000:]
+    [before] = database["articles"].find({"url": {"$regex": f"/articles/{slug}$"}})
+
+    page = root / "articles" / slug / "index.html"
+    [start] = [a["body_starts"] for a in EXPECTED["articles"] if a["path"].endswith(slug)]
+    assert start in page.read_text()
+    page.write_text(page.read_text().replace(start, "Correction : " + start, 1))
+    listing = root / "actualites" / "index.html"
+    meta = '#comments">23 commentaires</a>'
+    html = listing.read_text()
+    assert html.count(meta) == 1
+    # local time, no offset: read in the site's zone (Europe/Paris), a minute from now in UTC
+    local = (dt.datetime.now(ZoneInfo("Europe/Paris")) + dt.timedelta(minutes=1)).replace(
+        tzinfo=None)
+    listing.write_text(html.replace(meta, meta + f' · <time class="updated" datetime="'
+                                    f'{local:%Y-%m-%dT%H:%M:%S}">mis à jour</time>', 1))
+
+    second = run_scrapy("crawl", "fixture_fr", "-a", "sources=sections", site=site)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert [p for p in second.requests if p.startswith("/articles/")] == [f"/articles/{slug}"]
+    [after] = database["articles"].find({"url": {"$regex": f"/articles/{slug}$"}})
+    assert after["revision"] == before["revision"] + 1
+    assert "Correction : " in after["body"] and "Correction : " not in before["body"]
+
+    third = run_scrapy("crawl", "fixture_fr", "-a", "sources=sections", site=site)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert [p for p in third.requests if p.startswith("/articles/")] == []
