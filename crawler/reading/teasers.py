@@ -35,6 +35,7 @@ _UPDATED = ("updated", "modified")
 _PAGE_LEVEL = frozenset({"body", "html", "main", "head"})
 # a teaser's date sits at most this many levels below the element that holds its link
 _MAX_CLIMB = 5
+_EARLIEST = dt.datetime(1995, 1, 1, tzinfo=dt.UTC)  # as normalise_date: older is no news date
 
 
 def _date_of(element: Element) -> tuple[str, bool] | None:
@@ -126,7 +127,16 @@ def parse_listing_dates(raw: dict[str, str], *, timezone: str | None,
     not parse (or is in the future) is left out, never raised."""
     dates = {}
     for url, text in raw.items():
-        value = normalise_date(text, language=None, timezone=timezone, fetched_at=fetched_at).value
+        try:  # an ISO date with its offset, as `datetime` attributes mostly are: no parsing rules
+            value: dt.datetime | None = dt.datetime.fromisoformat(text)
+        except ValueError:
+            value = None
+        if value is None or value.tzinfo is None or not (
+                _EARLIEST < value <= fetched_at + dt.timedelta(days=1)):
+            value = normalise_date(text, language=None, timezone=timezone,
+                                   fetched_at=fetched_at).value
+        else:
+            value = value.astimezone(dt.UTC)
         if value is not None:
             dates[url] = value
     return dates
