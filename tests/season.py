@@ -32,10 +32,11 @@ class SeasonSite:
     added: list[dt.datetime] = field(default_factory=list)
     edited: dict[str, dt.datetime] = field(default_factory=dict)
     articles: list[GenArticle] = field(default_factory=list)
+    updated_teasers: bool = False  # the listings' teasers show an edit's date (tests.sitegen)
 
     def write(self) -> list[GenArticle]:
         self.articles = generate(self.root, self.count, start=self.start, added=self.added,
-                                 edited=self.edited)
+                                 edited=self.edited, updated_teasers=self.updated_teasers)
         return self.articles
 
     def grow(self, number: int, at: dt.datetime) -> list[GenArticle]:

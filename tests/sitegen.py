@@ -73,14 +73,21 @@ def _page(title: str, body: str, head: str = "") -> str:
             "</footer></body></html>\n")
 
 
-def _teaser(article: GenArticle, *, excerpt: bool = False) -> str:
+def _teaser(article: GenArticle, *, excerpt: bool = False,
+            updated: dt.datetime | None = None) -> str:
     # WordPress themes print a 55-word excerpt per teaser: dated text in <p>, as an article has
     summary = (f"{article.title} : les détails de l’annonce ont été confirmés mardi par plusieurs "
                "sources, et le calendrier prévoit un déploiement progressif en Europe […]"
                if excerpt else "Résumé court.")
     return (f'<article class="teaser"><h2><a href="{article.path}">{html.escape(article.title)}</a>'
             f'</h2><time datetime="{article.published.isoformat()}">{article.published:%d/%m/%Y}'
-            f"</time><p>{summary}</p></article>")
+            f"</time>{_updated(updated)}<p>{summary}</p></article>")
+
+
+def _updated(updated: dt.datetime | None) -> str:
+    # a theme that prints the last edit's date in its teasers (issue 23: a listing's date)
+    return (f'<time class="updated" datetime="{updated.isoformat()}">mis à jour le '
+            f"{updated:%d/%m/%Y}</time>" if updated else "")
 
 
 def _write(root: Path, path: str, text: str) -> None:
@@ -116,8 +123,10 @@ def _new_article(n: int, published: dt.datetime, rng: random.Random) -> GenArtic
 
 def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False,
              start: dt.datetime | None = None, added: Sequence[dt.datetime] = (),
-             edited: Mapping[str, dt.datetime] | None = None) -> list[GenArticle]:
-    """Write the site under `root`; return its articles, newest first."""
+             edited: Mapping[str, dt.datetime] | None = None,
+             updated_teasers: bool = False) -> list[GenArticle]:
+    """Write the site under `root`; return its articles, newest first. `updated_teasers`: the
+    listings' teasers of edited articles show the edit's date too."""
     rng = random.Random(seed)
     start = start or dt.datetime(2023, 11, 22, 18, 0, tzinfo=dt.UTC)
     edited = edited or {}
@@ -178,7 +187,8 @@ def generate(root: Path, count: int = 300, seed: int = 7, *, traps: bool = False
     articles = sorted([*base, *extra], key=lambda a: a.published, reverse=True)
 
     def teaser(article: GenArticle) -> str:
-        return _teaser(article, excerpt=traps)
+        return _teaser(article, excerpt=traps,
+                       updated=edited.get(article.path) if updated_teasers else None)
 
     # Themes that print og:type=article on every page (assumed, a common misconfiguration):
     # the listings then look like articles to markup alone.

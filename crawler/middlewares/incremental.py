@@ -5,7 +5,8 @@ sitemap, a `news` crawl's page) or an article yields. It looks up the article li
 articles collection in one query (cached for the run) and drops the requests of stored articles
 before they are downloaded, except those due for a re-fetch:
 - a source says the article changed after our last fetch: a sitemap's lastmod, a feed entry's
-  updated (else published) date (`listing_lastmod` in the request's meta). A spider yields a link
+  updated (else published) date, a listing teaser's date (crawler.reading.teasers)
+  (`listing_lastmod` in the request's meta). A spider yields a feed or sitemap link
   it already scheduled again when it carries such a date (`repeated`), so that the first source
   met does not hide a later one's news; a URL let through once is not let through twice;
 - the age schedule: an article is fetched again when its age (from `published_at`, else from when
@@ -411,7 +412,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _changed_since_seen(request: Request, known: dict[str, Any]) -> bool:
-    """A sitemap's lastmod, or a feed entry's date, after our last fetch: the article changed."""
+    """A sitemap's lastmod, a feed entry's or a listing teaser's date, after our last fetch: the
+    article changed."""
     lastmod, last_seen = request.meta.get("listing_lastmod"), known.get("last_seen_at")
     return (isinstance(lastmod, dt.datetime) and isinstance(last_seen, dt.datetime)
             and _aware(lastmod) > _aware(last_seen))

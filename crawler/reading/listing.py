@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from crawler.extract import ArticlePage
 from crawler.links.kinds import Kind
 from crawler.links.urls import canonical_url, classify_link, on_domains, path_and_query
+from crawler.reading.teasers import date_elements, teaser_dates
 
 if TYPE_CHECKING:
     from lxml.etree import _Element as Element
@@ -38,10 +39,14 @@ NEXT_LINK_XPATH = (
 
 _NEXT_TEXT = re.compile(r"^\s*(?:next|suivante?|page suivante|older|plus ancien|weiter|siguiente|"
                         r"successiva|próxima|›|»|→)\s*(?:›|»|→)?\s*$", re.IGNORECASE)
+_TAGS = ("a", "link")
+_DATE_TAGS = ("time", "meta")
+_DATED_TAGS = (*_TAGS, *_DATE_TAGS)
 _XML_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() collapses
 
 
-def page_links(root: Element | None, *, every_link: bool = True) -> tuple[list[str], list[str]]:
+def page_links(root: Element | None, *, every_link: bool = True,
+               dates: list[Element] | None = None) -> tuple[list[str], list[str]]:
     """A parsed page's links, each once, in page order (empty unless `every_link`), and its
     next-page candidates: `link[rel=next]` and `a[rel~=next]` (in page order), then links whose
     class or label says next (`NEXT_LINK_XPATH`, read in Python), then those whose text does.
@@ -52,12 +57,19 @@ def page_links(root: Element | None, *, every_link: bool = True) -> tuple[list[s
     this single walk 0.54 ms a page instead of 0.65 ms on the eval pages (each XPath walk of
     the tree costs 0.2-0.26 ms there), with the same links on the 2,078 pages of ../shared/eval,
     tests/fixtures, the demo site and the bench site.
+
+    `dates`, when given, receives the page's `time` and microdata elements from the same walk
+    (`crawler.reading.teasers`: a teaser's date for its link; a walk of its own cost 0.15 ms).
     """
     if root is None:
         return [], []
     hrefs: dict[str, None] = {}
     rel_next, marked, said = [], [], []
-    for element in root.iter("a", "link"):
+    for element in root.iter(*(_TAGS if dates is None else _DATED_TAGS)):
+        if dates is not None and element.tag in _DATE_TAGS:
+            if element.tag == "time" or element.get("itemprop"):
+                dates.append(element)
+            continue
         href = element.get("href")
         if href is None:
             continue
@@ -92,6 +104,7 @@ class ListingLinks:
     sections: list[str] = field(default_factory=list)
     next_page: str | None = None
     rejected: int = 0  # off-site, unusable or unclassified links
+    dates: dict[str, str] = field(default_factory=dict)  # article URL: its teaser's raw date
 
 
 class SectionPage:
@@ -107,8 +120,12 @@ class SectionPage:
         hrefs = self.selector.xpath("//a/@href").getall()
         result = ListingLinks()
         seen: set[str] = set()
-        for url in self._absolute(hrefs):
+        article_hrefs: dict[str, str] = {}  # href as written: its article URL
+        article_urls: set[str] = set()
+        for href, url in self._resolved(hrefs):
             if url in seen:
+                if url in article_urls:
+                    article_hrefs[href.strip().split("#", 1)[0]] = url
                 continue
             seen.add(url)
             kind = classify_link(
@@ -119,11 +136,15 @@ class SectionPage:
             )
             if kind is Kind.ARTICLE:
                 result.articles.append(url)
+                article_urls.add(url)
+                article_hrefs[href.strip().split("#", 1)[0]] = url
             elif kind is Kind.LISTING:
                 result.sections.append(url)
             else:
                 result.rejected += 1
         result.next_page = self.next_page()
+        dates = teaser_dates(date_elements(self.selector.root), article_hrefs.__contains__)
+        result.dates = {article_hrefs[href]: raw for href, raw in dates.items()}
         return result
 
     def next_page(self) -> str | None:
@@ -145,11 +166,15 @@ class SectionPage:
         return None
 
     def _absolute(self, hrefs: Iterable[str]) -> Iterable[str]:
+        for _href, url in self._resolved(hrefs):
+            yield url
+
+    def _resolved(self, hrefs: Iterable[str]) -> Iterable[tuple[str, str]]:
         origin = urljoin(self.url, "/")
         for href in hrefs:
             url = resolve_link(self.url, href, self.site.domains, origin=origin)
             if url is not None:
-                yield url
+                yield href, url
 
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")

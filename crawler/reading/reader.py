@@ -17,8 +17,11 @@ from urllib.parse import urljoin
 from w3lib.encoding import html_to_unicode
 
 from crawler.extract.article import article_item
+from crawler.links.heuristics import guess_link
+from crawler.links.kinds import Kind
 from crawler.reading.charset import page_text
 from crawler.reading.listing import ArticlePage, page_links, resolve_link
+from crawler.reading.teasers import parse_listing_dates, teaser_dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class PageReading:
     links: list[tuple[str, str, str | None]] = field(default_factory=list)
     next_hrefs: list[str] = field(default_factory=list)
     date_errors: dict[str, str] = field(default_factory=dict)
+    # canonical URL of an article-looking link: its teaser's date (crawler.reading.teasers)
+    link_dates: dict[str, dt.datetime] = field(default_factory=dict)
 
 
 def page_of(job: PageJob) -> tuple[ArticlePage, str | None]:
@@ -80,7 +85,9 @@ def read_page(job: PageJob) -> PageReading:
             item, date_errors = article_item(page)
     if not (job.links or job.next_links):
         return PageReading(is_article, reason, item, charset_problem, date_errors=date_errors)
-    hrefs, next_hrefs = page_links(page.tree, every_link=job.links)
+    date_elements: list[Any] = []  # its time and microdata elements, for the teasers' dates
+    hrefs, next_hrefs = page_links(page.tree, every_link=job.links,
+                                   dates=date_elements if job.links else None)
     links: list[tuple[str, str, str | None]] = []
     if job.links:
         # resolved here rather than by the crawl: 8-10% of a `news` crawl process's busy time
@@ -95,4 +102,23 @@ def read_page(job: PageJob) -> PageReading:
                 copy_of = resolve_link(job.url, path, job.domains, origin=origin)
             links.append((href, url, copy_of))
     return PageReading(is_article, reason, item, charset_problem, links=links,
-                       next_hrefs=next_hrefs, date_errors=date_errors)
+                       next_hrefs=next_hrefs, date_errors=date_errors,
+                       link_dates=_link_dates(job, date_elements) if job.links else {})
+
+
+def _link_dates(job: PageJob, elements: list[Any]) -> dict[str, dt.datetime]:
+    """The teaser dates of the page's article-looking links (by URL shape, as `news` guesses),
+    in the site's zone. Only the links near a date are resolved and judged."""
+    origin = urljoin(job.url, "/")
+    judged: dict[str, str | None] = {}
+
+    def article_url(href: str) -> str | None:
+        if href not in judged:
+            url = resolve_link(job.url, href, job.domains, origin=origin)
+            judged[href] = url if url is not None and guess_link(url)[0] is Kind.ARTICLE else None
+        return judged[href]
+
+    raw = teaser_dates(elements, lambda href: article_url(href) is not None)
+    by_url = {url: text for href, text in raw.items() if (url := article_url(href))}
+    return parse_listing_dates(by_url, timezone=job.options.get("timezone"),
+                               fetched_at=job.fetched_at)

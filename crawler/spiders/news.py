@@ -215,8 +215,10 @@ class NewsSpider(DiscoveryMixin, scrapy.Spider):
             if guess is Kind.ARTICLE and (not page_is_article or depth_left > 0):
                 self._scheduled.add(url)
                 self._scheduled_articles.add(url)
+                date = reading.link_dates.get(url)  # its teaser's date (issue 23)
                 yield make_request(Kind.ARTICLE, url, self.parse_page, section=None,
-                                   depth_left=max(depth_left - 1, 0))
+                                   depth_left=max(depth_left - 1, 0),
+                                   listing_lastmod=date)
             elif guess is Kind.LISTING and depth_left > 0:
                 self._scheduled.add(url)
                 yield make_request(Kind.PAGE, url, self.parse_page, section=None,

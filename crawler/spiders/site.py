@@ -22,6 +22,7 @@ from crawler.links.kinds import Kind
 from crawler.links.urls import canonical_url, on_domains
 from crawler.reading.listing import ListingLinks, SectionPage, next_page_links
 from crawler.reading.responses import read_article
+from crawler.reading.teasers import parse_listing_dates
 from crawler.spiders.arguments import parse_flag_argument, parse_positive_int
 from crawler.spiders.discovery import DiscoveryMixin
 from crawler.spiders.requests import make_request
@@ -104,6 +105,10 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
         if page == 1:  # a section's first page: the run record compares it with the last run
             stats.inc_value(f"listing/section_links/{section}", len(links.articles))
         article_urls, next_page = self._section_links(response, section, page, links)
+        # a teaser's date: the listing says when the article last changed (issue 23)
+        dates = parse_listing_dates(links.dates, timezone=self.site.timezone,
+                                    fetched_at=dt.datetime.now(dt.UTC))
+        stats.inc_value("listing/dated_links", len(dates))
         if not links.articles:
             stats.inc_value("listing/empty")
             if section not in self._fallback_sections:  # else warned once, with figures
@@ -118,7 +123,8 @@ class SiteSpider(DiscoveryMixin, scrapy.Spider):
                 break
             self._scheduled_articles.add(url)
             yield make_request(Kind.ARTICLE, url, self.parse_article, section=section,
-                               fallback=section in self._fallback_sections)
+                               fallback=section in self._fallback_sections,
+                               listing_lastmod=dates.get(url))
         if next_page and page < self.max_pages:
             yield make_request(Kind.LISTING, next_page, self.parse_listing,
                                section=section, page=page + 1)
