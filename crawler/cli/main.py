@@ -8,6 +8,7 @@
     newscrawl sites                          the catalogue: key, language, time zone, sources
     newscrawl sites --classify SITE URL ...  article / listing / next / ignored, and the rule
     newscrawl sites --params                 URL parameters learnt per host, with their counts
+    newscrawl sites --listings SITE          what each listing gave lately, when it is visited next
     newscrawl check-sites [SITE ...]         does each site still give links, feeds, articles?
     newscrawl check-sites --json [SITE ...]  the same per key: works / broken / unverified
     newscrawl export [--source S ...] [...]  articles as JSON lines or CSV (README "Reading the database")
